@@ -1,0 +1,57 @@
+/* ring: io_uring setup, feature probing, SQE acquisition and user_data.
+ *
+ * user_data packs an op tag (8 bits), a generation (24 bits) and a slot
+ * (32 bits), so one switch dispatches every completion and a completion for
+ * a slot that has since been reused is recognised by its stale generation. */
+#ifndef RS_RING_H
+#define RS_RING_H
+
+#include <liburing.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum ring_feature {
+	RING_F_SINGLE_ISSUER = 1u << 0,
+	RING_F_DEFER_TASKRUN = 1u << 1,
+	RING_F_COOP_TASKRUN = 1u << 2,
+};
+
+struct ring {
+	struct io_uring uring;
+	unsigned features; /* enum ring_feature bits actually in use */
+	unsigned sq_entries, cq_entries;
+};
+
+static inline uint64_t ring_ud(unsigned op, uint32_t gen, uint32_t slot)
+{
+	return ((uint64_t)(op & 0xff) << 56) | ((uint64_t)(gen & 0xffffff) << 32) | slot;
+}
+static inline unsigned ring_ud_op(uint64_t ud) { return (unsigned)(ud >> 56); }
+static inline uint32_t ring_ud_gen(uint64_t ud) { return (uint32_t)(ud >> 32) & 0xffffff; }
+static inline uint32_t ring_ud_slot(uint64_t ud) { return (uint32_t)ud; }
+
+/* 0 when this process may create rings at all; else -errno with a one-line
+ * explanation in msg (io_uring disabled by sysctl or seccomp, old kernel). */
+int ring_available(char *msg, size_t msglen);
+
+/* Create a ring of `entries` SQEs and a CQ `cq_mult` times larger, with the
+ * best task-running mode the kernel accepts (SINGLE_ISSUER|DEFER_TASKRUN,
+ * then COOP_TASKRUN, then plain). Must be called on the thread that will
+ * submit. 0 or -errno. */
+int ring_init(struct ring *r, unsigned entries, unsigned cq_mult);
+void ring_exit(struct ring *r);
+
+/* 0 when every opcode in ops[] is supported; else -EOPNOTSUPP and *missing
+ * names the first one that is not. */
+int ring_probe_ops(struct ring *r, const int *ops, size_t n, const char **missing);
+
+/* An SQE for an io_uring_prep_*() call. When the SQ is full the pending ones are submitted (without
+ * waiting) to make room, so callers never see NULL in practice; NULL only
+ * if submission itself fails. */
+struct io_uring_sqe *ring_sqe(struct ring *r);
+
+/* Human-readable list of features in use, for the startup line. */
+const char *ring_features_str(const struct ring *r);
+
+#endif

@@ -1,0 +1,530 @@
+/* config: the command line.
+ *
+ * One table describes every option: getopt_long's arrays, the range checks,
+ * the error messages and the help text are all generated from it, so they
+ * cannot disagree. Numbers are parsed by hand because strtoul() accepts
+ * leading blanks, signs ("-1" wraps to ULONG_MAX) and base prefixes. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PROG "ringserve"
+#define KIB 1024ULL
+#define MIB (1024ULL * 1024)
+#define GIB (1024ULL * 1024 * 1024)
+
+enum kind {
+	K_UINT,    /* decimal integer */
+	K_SIZE,    /* byte count with optional K/M/G */
+	K_POW2,    /* decimal integer, power of two */
+	K_BIND,    /* address */
+	K_FLAG,    /* --no-pin */
+	K_HELP,
+	K_VERSION,
+};
+
+/* Long-only options get values above any char. */
+enum {
+	O_BUFFERS = 256, O_BUFSIZE, O_PIPES, O_PIPESIZE, O_MAXHDRSIZE,
+	O_MAXHDRS, O_MAXLINE, O_HDRTO, O_KATO, O_SENDTO, O_LINGERTO, O_IOWQ,
+	O_NOPIN,
+};
+
+struct spec {
+	int val;             /* short option char or O_* */
+	const char *name;    /* long name */
+	enum kind kind;
+	uint64_t min, max;
+	size_t off;          /* field in struct config */
+	int wide;            /* field is uint64_t, else unsigned */
+	const char *arg;     /* metavariable in the help */
+	const char *help;
+};
+
+#define U(f) offsetof(struct config, f), 0
+#define S(f) offsetof(struct config, f), 1
+#define NONE 0, 0
+
+static const struct spec specs[] = {
+	{ 'p', "port", K_UINT, 0, 65535, U(port), "PORT",
+	  "TCP port; 0 lets the kernel pick" },
+	{ 'b', "bind", K_BIND, 0, 0, NONE, "ADDR",
+	  "IPv4 or IPv6 (or [IPv6]) address" },
+	{ 't', "threads", K_UINT, 1, 1024, U(threads), "N",
+	  "worker threads, one ring each" },
+	{ 'q', "ring-entries", K_POW2, 8, 32768, U(ring_entries), "N",
+	  "submission queue entries per ring" },
+	{ 'c', "max-connections", K_UINT, 0, 1048576, U(max_conns), "N",
+	  "connections per worker (0: from RLIMIT_NOFILE)" },
+	{ O_BUFFERS, "buffers", K_UINT, 4, 65536, U(buf_count), "N",
+	  "registered buffers per worker" },
+	{ O_BUFSIZE, "buffer-size", K_SIZE, 8 * KIB, 16 * MIB, S(buf_size), "SIZE",
+	  "size of each registered buffer" },
+	{ O_PIPES, "pipes", K_UINT, 0, 4096, U(pipe_count), "N",
+	  "splice pipes per worker (0: no splice)" },
+	{ O_PIPESIZE, "pipe-size", K_SIZE, 4 * KIB, GIB, S(pipe_size), "SIZE",
+	  "capacity of each pipe (clamped to pipe-max-size)" },
+	{ O_MAXHDRSIZE, "max-header-size", K_SIZE, KIB, MIB, S(max_header_size),
+	  "SIZE", "largest request head" },
+	{ O_MAXHDRS, "max-headers", K_UINT, 1, 128, U(max_headers), "N",
+	  "most header fields in a request" },
+	{ O_MAXLINE, "max-line", K_SIZE, 256, MIB, S(max_line), "SIZE",
+	  "longest line, at most --max-header-size" },
+	{ O_HDRTO, "header-timeout", K_UINT, 1, 3600, U(header_timeout), "SEC",
+	  "time to receive a request head" },
+	{ O_KATO, "keepalive-timeout", K_UINT, 0, 3600, U(keepalive_timeout),
+	  "SEC", "idle time between requests (0: no keep-alive)" },
+	{ O_SENDTO, "send-timeout", K_UINT, 1, 3600, U(send_timeout), "SEC",
+	  "time without send progress before closing" },
+	{ O_LINGERTO, "linger-timeout", K_UINT, 0, 60, U(linger_timeout), "SEC",
+	  "time to drain a closing connection" },
+	{ O_IOWQ, "iowq-max", K_UINT, 1, 4096, U(iowq_max), "N",
+	  "io-wq worker threads per ring" },
+	{ O_NOPIN, "no-pin", K_FLAG, 0, 0, NONE, NULL,
+	  "do not pin worker threads to CPUs" },
+	{ 'h', "help", K_HELP, 0, 0, NONE, NULL, "print this help and exit" },
+	{ 'V', "version", K_VERSION, 0, 0, NONE, NULL,
+	  "print the version and exit" },
+};
+
+#define NSPECS (sizeof(specs) / sizeof(specs[0]))
+
+static const struct spec *spec_of(int val)
+{
+	for (size_t i = 0; i < NSPECS; i++)
+		if (specs[i].val == val)
+			return &specs[i];
+	return NULL;
+}
+
+/* The table's offsets come from offsetof, so the fields are aligned. */
+static void *field_ptr(struct config *cfg, const struct spec *sp)
+{
+	return (char *)cfg + sp->off;
+}
+
+static uint64_t get_field(const struct config *cfg, const struct spec *sp)
+{
+	const void *p = (const char *)cfg + sp->off;
+
+	return sp->wide ? *(const uint64_t *)p : *(const unsigned *)p;
+}
+
+static unsigned online_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > 1024 ? 1024 : (unsigned)n;
+}
+
+static void set_defaults(struct config *cfg)
+{
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&cfg->bind_addr;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->root = ".";
+	/* "::" with IPV6_V6ONLY off serves both families; listen code falls
+	 * back to 0.0.0.0 when the host has no IPv6. */
+	a6->sin6_family = AF_INET6;
+	a6->sin6_addr = in6addr_any;
+	cfg->bind_len = sizeof(*a6);
+	cfg->port = 8080;
+	cfg->threads = online_cpus();
+	cfg->ring_entries = 256;
+	cfg->max_conns = 0;
+	cfg->buf_count = 256;
+	cfg->buf_size = 64 * KIB;
+	cfg->pipe_count = 64;
+	cfg->pipe_size = 256 * KIB;
+	cfg->max_header_size = 8 * KIB;
+	cfg->max_headers = 100;
+	cfg->max_line = 8 * KIB;
+	cfg->header_timeout = 10;
+	cfg->keepalive_timeout = 15;
+	cfg->send_timeout = 60;
+	cfg->linger_timeout = 2;
+	cfg->iowq_max = 64;
+	cfg->pin_cpus = 1;
+}
+
+/* ---- numbers ---- */
+
+static int parse_digits(const char **sp, uint64_t *out)
+{
+	const char *s = *sp;
+	uint64_t v = 0;
+	int over = 0;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		unsigned d = (unsigned)(*s - '0');
+
+		over |= v > (UINT64_MAX - d) / 10;
+		v = v * 10 + d;
+	}
+	*sp = s;
+	*out = v;
+	return over ? -ERANGE : 0;
+}
+
+static int parse_uint(const char *s, uint64_t *out)
+{
+	int r = parse_digits(&s, out);
+
+	if (r == -EINVAL || *s != '\0')
+		return -EINVAL;
+	return r;
+}
+
+/* Suffix -> multiplier: "", "B", "K", "KB", "KiB" (any case), same for
+ * M and G. 0 when the suffix is not one of those. */
+static uint64_t suffix_mult(const char *s)
+{
+	uint64_t m;
+
+	switch (*s | 0x20) {
+	case 'k': m = KIB; break;
+	case 'm': m = MIB; break;
+	case 'g': m = GIB; break;
+	case 'b': return s[1] == '\0' ? 1 : 0;
+	default: return *s == '\0' ? 1 : 0;
+	}
+	s++;
+	if ((*s | 0x20) == 'i')  /* "Ki" must go on to "KiB" */
+		s++;
+	else if (*s == '\0')
+		return m;
+	if ((*s | 0x20) != 'b')
+		return 0;
+	return s[1] == '\0' ? m : 0;
+}
+
+int config_parse_size(const char *s, uint64_t *out)
+{
+	uint64_t v, m;
+	int r;
+
+	if (!s)
+		return -EINVAL;
+	r = parse_digits(&s, &v);
+	if (r == -EINVAL)
+		return r;
+	m = suffix_mult(s);
+	if (m == 0)
+		return -EINVAL;  /* a bad suffix beats overflow: it is a typo */
+	if (r == -ERANGE || v > UINT64_MAX / m)
+		return -ERANGE;
+	*out = v * m;
+	return 0;
+}
+
+/* ---- messages ---- */
+
+/* Sizes print with the largest exact binary suffix: 8K, 16M, 1G. */
+static void fmt_size(char *buf, size_t n, uint64_t v)
+{
+	static const char sfx[] = "KMG";
+	int i = -1;
+
+	while (i < 2 && v != 0 && v % 1024 == 0) {
+		v /= 1024;
+		i++;
+	}
+	if (i < 0)
+		snprintf(buf, n, "%llu", (unsigned long long)v);
+	else
+		snprintf(buf, n, "%llu%c", (unsigned long long)v, sfx[i]);
+}
+
+static void fmt_value(char *buf, size_t n, const struct spec *sp, uint64_t v)
+{
+	if (sp->kind == K_SIZE)
+		fmt_size(buf, n, v);
+	else
+		snprintf(buf, n, "%llu", (unsigned long long)v);
+}
+
+/* "an integer from 1 to 1024" and friends, for errors and help alike. */
+static void fmt_range(char *buf, size_t n, const struct spec *sp)
+{
+	char lo[32], hi[32];
+
+	if (sp->kind == K_BIND) {
+		snprintf(buf, n, "an IPv4 or IPv6 address");
+		return;
+	}
+	fmt_value(lo, sizeof lo, sp, sp->min);
+	fmt_value(hi, sizeof hi, sp, sp->max);
+	snprintf(buf, n, "%s from %s to %s%s",
+		 sp->kind == K_SIZE ? "a size" :
+		 sp->kind == K_POW2 ? "a power of two" : "an integer",
+		 lo, hi, sp->arg && strcmp(sp->arg, "SEC") == 0 ? " seconds" : "");
+}
+
+/* User text inside a one-line message: control bytes escaped and long
+ * arguments cut, so the message stays one line. */
+static void put_quoted(FILE *f, const char *s)
+{
+	size_t i;
+
+	fputc('\'', f);
+	for (i = 0; s[i] && i < 64; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+	fputs(s[i] ? "'..." : "'", f);
+}
+
+static int bad_value(FILE *err, const struct spec *sp, const char *arg)
+{
+	char range[96];
+
+	fmt_range(range, sizeof range, sp);
+	fprintf(err, PROG ": --%s must be %s (got ", sp->name, range);
+	put_quoted(err, arg);
+	fputs(")\n", err);
+	return 2;
+}
+
+static int missing_arg(FILE *err, const struct spec *sp)
+{
+	char range[96];
+
+	fmt_range(range, sizeof range, sp);
+	fprintf(err, PROG ": --%s needs an argument: %s\n", sp->name, range);
+	return 2;
+}
+
+/* getopt_long returned '?'. With opterr = 0 glibc leaves optopt = 0 for an
+ * unknown or ambiguous long option (optind already past it), the option's
+ * value for a flag given "=ARG", or the unknown short option char. */
+static int bad_option(FILE *err, char **argv)
+{
+	const struct spec *sp = optopt ? spec_of(optopt) : NULL;
+
+	if (sp) {
+		fprintf(err, PROG ": --%s takes no argument\n", sp->name);
+	} else if (optopt) {
+		char opt[3] = { '-', (char)optopt, '\0' };
+
+		fputs(PROG ": unknown option ", err);
+		put_quoted(err, opt);
+		fputs(" (see --help)\n", err);
+	} else {
+		fputs(PROG ": unknown or ambiguous option ", err);
+		put_quoted(err, argv[optind - 1]);
+		fputs(" (see --help)\n", err);
+	}
+	return 2;
+}
+
+static void usage(FILE *out)
+{
+	struct config def;
+	char left[48], range[96], dflt[48];
+
+	set_defaults(&def);
+	fputs("Usage: " PROG " [OPTION]... [ROOT]\n"
+	      "Serve the files under ROOT (default: the current directory) "
+	      "over HTTP/1.1.\n\n", out);
+	for (size_t i = 0; i < NSPECS; i++) {
+		const struct spec *sp = &specs[i];
+
+		snprintf(left, sizeof left, "%c%c%c --%s%s%s",
+			 sp->val < 256 ? '-' : ' ', sp->val < 256 ? sp->val : ' ',
+			 sp->val < 256 ? ',' : ' ', sp->name,
+			 sp->arg ? "=" : "", sp->arg ? sp->arg : "");
+		fprintf(out, "  %-28s %s\n", left, sp->help);
+		if (sp->kind > K_BIND)
+			continue;
+		if (sp->kind == K_BIND) {
+			fprintf(out, "  %-28s   default :: (all interfaces) "
+				"or 0.0.0.0\n", "");
+			continue;
+		}
+		fmt_range(range, sizeof range, sp);
+		fmt_value(dflt, sizeof dflt, sp, get_field(&def, sp));
+		fprintf(out, "  %-28s   %s, default %s%s\n", "", range, dflt,
+			sp->val == 't' ? " (CPUs)" :
+			sp->off == offsetof(struct config, max_line) ?
+			" (capped)" : "");
+	}
+	fputs("\nSIZE accepts K, M and G suffixes (powers of 1024), e.g. 64K, "
+	      "8M, 1GiB.\n", out);
+}
+
+/* ---- option handlers ---- */
+
+static int parse_scope(const char *s, uint32_t *id)
+{
+	uint64_t v;
+
+	if (parse_uint(s, &v) == 0)
+		*id = v <= UINT32_MAX ? (uint32_t)v : 0;
+	else
+		*id = if_nametoindex(s);
+	return *id ? 0 : -EINVAL;
+}
+
+/* IPv4 dotted quad (inet_pton: no "127.1" shorthands), or IPv6 with an
+ * optional [brackets] and %scope (interface name or index). */
+static int parse_bind(struct config *cfg, const char *s)
+{
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&cfg->bind_addr;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&cfg->bind_addr;
+	char buf[INET6_ADDRSTRLEN + IF_NAMESIZE + 2], *pct;
+	size_t n = strlen(s);
+
+	memset(&cfg->bind_addr, 0, sizeof(cfg->bind_addr));
+	if (inet_pton(AF_INET, s, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		cfg->bind_len = sizeof(*a4);
+		return 0;
+	}
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+		s++;
+		n -= 2;
+	}
+	if (n >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	pct = strchr(buf, '%');
+	if (pct)
+		*pct++ = '\0';
+	if (inet_pton(AF_INET6, buf, &a6->sin6_addr) != 1)
+		return -EINVAL;
+	if (pct && parse_scope(pct, &a6->sin6_scope_id))
+		return -EINVAL;
+	a6->sin6_family = AF_INET6;
+	cfg->bind_len = sizeof(*a6);
+	return 0;
+}
+
+static int is_pow2(uint64_t v)
+{
+	return v != 0 && (v & (v - 1)) == 0;
+}
+
+static int set_number(struct config *cfg, const struct spec *sp, const char *arg)
+{
+	uint64_t v;
+	int r = sp->kind == K_SIZE ? config_parse_size(arg, &v)
+				   : parse_uint(arg, &v);
+
+	if (r || v < sp->min || v > sp->max || (sp->kind == K_POW2 && !is_pow2(v)))
+		return -EINVAL;
+	if (sp->wide)
+		*(uint64_t *)field_ptr(cfg, sp) = v;
+	else
+		*(unsigned *)field_ptr(cfg, sp) = (unsigned)v;
+	return 0;
+}
+
+/* 0 to go on, 1 after help/version, 2 after an error message. */
+static int handle(struct config *cfg, int c, char **argv, FILE *out, FILE *err)
+{
+	const struct spec *sp;
+
+	if (c == '?')
+		return bad_option(err, argv);
+	if (c == ':')
+		return missing_arg(err, spec_of(optopt));
+	sp = spec_of(c);
+	switch (sp->kind) {
+	case K_HELP:
+		usage(out);
+		return 1;
+	case K_VERSION:
+		fputs(PROG " " RS_VERSION "\n", out);
+		return 1;
+	case K_FLAG:
+		cfg->pin_cpus = 0;
+		return 0;
+	case K_BIND:
+		if (parse_bind(cfg, optarg))
+			return bad_value(err, sp, optarg);
+		cfg->bind_str = optarg;
+		return 0;
+	default:
+		return set_number(cfg, sp, optarg) ? bad_value(err, sp, optarg) : 0;
+	}
+}
+
+static void build_getopt(struct option *lo, char *so)
+{
+	*so++ = ':';  /* report a missing argument as ':', not '?' */
+	for (size_t i = 0; i < NSPECS; i++) {
+		int arg = specs[i].kind <= K_BIND;
+
+		lo[i] = (struct option){ specs[i].name,
+					 arg ? required_argument : no_argument,
+					 NULL, specs[i].val };
+		if (specs[i].val < 256) {
+			*so++ = (char)specs[i].val;
+			if (arg)
+				*so++ = ':';
+		}
+	}
+	*so = '\0';
+	lo[NSPECS] = (struct option){ NULL, 0, NULL, 0 };
+}
+
+static int parse_options(struct config *cfg, int argc, char **argv,
+			 FILE *out, FILE *err)
+{
+	struct option lo[NSPECS + 1];
+	char so[2 * NSPECS + 2];
+	int saved = opterr, c, r = 0;
+
+	build_getopt(lo, so);
+	/* optind = 0 makes glibc reinitialise fully (not just rewind), so
+	 * calls after an aborted parse start clean. */
+	optind = 0;
+	opterr = 0;
+	while (r == 0 && (c = getopt_long(argc, argv, so, lo, NULL)) != -1)
+		r = handle(cfg, c, argv, out, err);
+	opterr = saved;
+	return r;
+}
+
+int config_parse(struct config *cfg, int argc, char **argv, FILE *out, FILE *err)
+{
+	int r;
+
+	set_defaults(cfg);
+	r = parse_options(cfg, argc, argv, out, err);
+	if (r)
+		return r;
+	if (argc - optind > 1) {
+		fputs(PROG ": only one ROOT may be given (got ", err);
+		put_quoted(err, argv[optind]);
+		fputs(" and ", err);
+		put_quoted(err, argv[optind + 1]);
+		fputs(argc - optind > 2 ? " and more)\n" : ")\n", err);
+		return 2;
+	}
+	if (optind < argc)
+		cfg->root = argv[optind];
+	if (cfg->max_line > cfg->max_header_size)
+		cfg->max_line = cfg->max_header_size;
+	/* Both sockaddr variants keep the port at the same offset, but say
+	 * which one is meant. */
+	if (cfg->bind_addr.ss_family == AF_INET)
+		((struct sockaddr_in *)&cfg->bind_addr)->sin_port = htons((uint16_t)cfg->port);
+	else
+		((struct sockaddr_in6 *)&cfg->bind_addr)->sin6_port = htons((uint16_t)cfg->port);
+	return 0;
+}

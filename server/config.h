@@ -1,0 +1,46 @@
+/* config: command line -> struct config. Every limit is a flag. */
+#ifndef RS_CONFIG_H
+#define RS_CONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#define RS_VERSION "0.1.0"
+
+struct config {
+	const char *root;          /* ROOT operand, default "." */
+	const char *bind_str;      /* as given, for messages; NULL = all interfaces */
+	struct sockaddr_storage bind_addr; /* port filled in */
+	socklen_t bind_len;
+	unsigned port;             /* -p, 0..65535, default 8080 (0: kernel picks) */
+	unsigned threads;          /* -t, 1..1024, default online CPUs */
+	unsigned ring_entries;     /* -q, power of two 8..32768, default 256 */
+	unsigned max_conns;        /* -c, per worker, 1..1048576; 0 = derive from RLIMIT_NOFILE */
+	unsigned buf_count;        /* --buffers, per worker, 4..65536, default 256 */
+	uint64_t buf_size;         /* --buffer-size, 8K..16M, default 64K */
+	unsigned pipe_count;       /* --pipes, per worker, 0..4096, default 64 (0 = no splice) */
+	uint64_t pipe_size;        /* --pipe-size, 4K..1G (clamped to pipe-max-size at run time), default 256K */
+	uint64_t max_header_size;  /* --max-header-size, 1K..1M, default 8K */
+	unsigned max_headers;      /* --max-headers, 1..128, default 100 */
+	uint64_t max_line;         /* --max-line, 256..max-header-size, default 8K (capped to max-header-size) */
+	unsigned header_timeout;   /* --header-timeout SEC, 1..3600, default 10 */
+	unsigned keepalive_timeout;/* --keepalive-timeout SEC, 0..3600, default 15 (0: no keep-alive) */
+	unsigned send_timeout;     /* --send-timeout SEC, 1..3600, default 60 */
+	unsigned linger_timeout;   /* --linger-timeout SEC, 0..60, default 2 */
+	unsigned iowq_max;         /* --iowq-max, io-wq workers per ring, 1..4096, default 64 */
+	int pin_cpus;              /* 1 unless --no-pin */
+};
+
+/* Parse argv into cfg (defaults first). Help and version go to `out`,
+ * errors to `err` as one line naming the option and its accepted range.
+ * Returns 0 to run, 1 when help/version was printed (exit 0),
+ * 2 on a usage error (exit 2). Uses getopt_long (resets optind). */
+int config_parse(struct config *cfg, int argc, char **argv, FILE *out, FILE *err);
+
+/* "123", "64K", "8M", "1G" (binary multiples, case-insensitive, optional
+ * trailing 'B' or 'iB' e.g. "64KiB"). 0 or -EINVAL (syntax) / -ERANGE
+ * (overflow). */
+int config_parse_size(const char *s, uint64_t *out);
+
+#endif

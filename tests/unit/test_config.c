@@ -1,0 +1,434 @@
+/* config: defaults, every option at and beyond its bounds, sizes, bind
+ * addresses, operands, help/version, and one-line error messages. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int failures;
+
+#define CHECK(cond)                                                          \
+	do {                                                                 \
+		if (!(cond)) {                                               \
+			fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, \
+				__LINE__, #cond);                            \
+			failures++;                                          \
+		}                                                            \
+	} while (0)
+
+static char *out_text, *err_text;
+
+/* config_parse on a NULL-terminated argument list (argv[0] is added),
+ * capturing what it writes. */
+static int run(struct config *cfg, ...)
+{
+	char *argv[32];
+	int argc = 0, r;
+	size_t olen, elen;
+	FILE *out, *err;
+	va_list ap;
+
+	argv[argc++] = (char *)"ringserve";
+	va_start(ap, cfg);
+	while (argc < 31 && (argv[argc] = va_arg(ap, char *)) != NULL)
+		argc++;
+	va_end(ap);
+	argv[argc] = NULL;
+	free(out_text);
+	free(err_text);
+	out = open_memstream(&out_text, &olen);
+	err = open_memstream(&err_text, &elen);
+	if (!out || !err)
+		abort();
+	r = config_parse(cfg, argc, argv, out, err);
+	fclose(out);
+	fclose(err);
+	return r;
+}
+
+/* A usage error: status 2, nothing on out, exactly one line on err. */
+static int one_error_line(int r)
+{
+	size_t n = strlen(err_text);
+	const char *nl = strchr(err_text, '\n');
+
+	if (r != 2 || out_text[0] || n == 0 || nl != err_text + n - 1 ||
+	    strncmp(err_text, "ringserve: ", 11) != 0) {
+		fprintf(stderr, "  r=%d err='%s'\n", r, err_text);
+		return 0;
+	}
+	return 1;
+}
+
+#define REFUSED(r) CHECK(one_error_line(r))
+
+static void test_defaults(void)
+{
+	struct config c;
+	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&c.bind_addr;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	CHECK(run(&c, NULL) == 0);
+	CHECK(out_text[0] == 0 && err_text[0] == 0);
+	CHECK(strcmp(c.root, ".") == 0);
+	CHECK(c.bind_str == NULL);
+	CHECK(a6->sin6_family == AF_INET6);
+	CHECK(memcmp(&a6->sin6_addr, &in6addr_any, sizeof(in6addr_any)) == 0);
+	CHECK(a6->sin6_port == htons(8080));
+	CHECK(c.bind_len == sizeof(struct sockaddr_in6));
+	CHECK(c.port == 8080);
+	CHECK(c.threads == (unsigned)(cpus < 1 ? 1 : cpus > 1024 ? 1024 : cpus));
+	CHECK(c.ring_entries == 256);
+	CHECK(c.max_conns == 0);
+	CHECK(c.buf_count == 256);
+	CHECK(c.buf_size == 64 * 1024);
+	CHECK(c.pipe_count == 64);
+	CHECK(c.pipe_size == 256 * 1024);
+	CHECK(c.max_header_size == 8 * 1024);
+	CHECK(c.max_headers == 100);
+	CHECK(c.max_line == 8 * 1024);
+	CHECK(c.header_timeout == 10);
+	CHECK(c.keepalive_timeout == 15);
+	CHECK(c.send_timeout == 60);
+	CHECK(c.linger_timeout == 2);
+	CHECK(c.iowq_max == 64);
+	CHECK(c.pin_cpus == 1);
+}
+
+struct numopt {
+	const char *name;
+	char shrt;
+	uint64_t min, max;
+	int size, pow2;
+	size_t off;
+	int wide;
+	const char *extra; /* another option needed for max to stick */
+};
+
+#define U(f) offsetof(struct config, f), 0
+#define S(f) offsetof(struct config, f), 1
+#define K 1024ULL
+#define M (1024ULL * 1024)
+
+static const struct numopt nums[] = {
+	{ "port", 'p', 0, 65535, 0, 0, U(port), NULL },
+	{ "threads", 't', 1, 1024, 0, 0, U(threads), NULL },
+	{ "ring-entries", 'q', 8, 32768, 0, 1, U(ring_entries), NULL },
+	{ "max-connections", 'c', 0, 1048576, 0, 0, U(max_conns), NULL },
+	{ "buffers", 0, 4, 65536, 0, 0, U(buf_count), NULL },
+	{ "buffer-size", 0, 8 * K, 16 * M, 1, 0, S(buf_size), NULL },
+	{ "pipes", 0, 0, 4096, 0, 0, U(pipe_count), NULL },
+	{ "pipe-size", 0, 4 * K, 1024 * M, 1, 0, S(pipe_size), NULL },
+	{ "max-header-size", 0, K, M, 1, 0, S(max_header_size), NULL },
+	{ "max-headers", 0, 1, 128, 0, 0, U(max_headers), NULL },
+	{ "max-line", 0, 256, M, 1, 0, S(max_line), "--max-header-size=1M" },
+	{ "header-timeout", 0, 1, 3600, 0, 0, U(header_timeout), NULL },
+	{ "keepalive-timeout", 0, 0, 3600, 0, 0, U(keepalive_timeout), NULL },
+	{ "send-timeout", 0, 1, 3600, 0, 0, U(send_timeout), NULL },
+	{ "linger-timeout", 0, 0, 60, 0, 0, U(linger_timeout), NULL },
+	{ "iowq-max", 0, 1, 4096, 0, 0, U(iowq_max), NULL },
+};
+
+static uint64_t field(const struct config *c, const struct numopt *o)
+{
+	const char *p = (const char *)c + o->off;
+
+	return o->wide ? *(const uint64_t *)p : *(const unsigned *)p;
+}
+
+/* --name=VAL, --name VAL and -x VAL all set the field to want. */
+static int accepts(const struct numopt *o, const char *val, uint64_t want)
+{
+	struct config c;
+	char eq[96], lng[64], shrt[3] = { '-', o->shrt, 0 };
+	const char *x = o->extra ? o->extra : "--no-pin";
+	int ok = 1;
+
+	snprintf(eq, sizeof eq, "--%s=%s", o->name, val);
+	snprintf(lng, sizeof lng, "--%s", o->name);
+	ok &= run(&c, x, eq, NULL) == 0 && field(&c, o) == want && !err_text[0];
+	ok &= run(&c, lng, val, x, NULL) == 0 && field(&c, o) == want;
+	if (o->shrt)
+		ok &= run(&c, shrt, val, x, NULL) == 0 && field(&c, o) == want;
+	if (!ok)
+		fprintf(stderr, "  --%s %s refused or misread: '%s'\n", o->name,
+			val, err_text);
+	return ok;
+}
+
+/* Refused with one line naming the option. */
+static int refuses(const struct numopt *o, const char *val)
+{
+	struct config c;
+	char eq[96], name[64];
+	int ok;
+
+	snprintf(eq, sizeof eq, "--%s=%s", o->name, val);
+	snprintf(name, sizeof name, "--%s ", o->name);
+	ok = one_error_line(run(&c, eq, NULL)) && strstr(err_text, name) &&
+	     strstr(err_text, " from ");
+	if (!ok)
+		fprintf(stderr, "  --%s '%s' accepted or bad message\n", o->name, val);
+	return ok;
+}
+
+static void test_numbers(void)
+{
+	static const char *const junk[] = {
+		"", "abc", "12x", "-1", "+5", " 5", "5 ", "0x10", "1e3", "1.5",
+		"99999999999999999999999",
+	};
+	char v[32];
+
+	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+		const struct numopt *o = &nums[i];
+
+		snprintf(v, sizeof v, "%llu", (unsigned long long)o->min);
+		CHECK(accepts(o, v, o->min));
+		snprintf(v, sizeof v, "%llu", (unsigned long long)o->max);
+		CHECK(accepts(o, v, o->max));
+		if (o->min > 0) {
+			snprintf(v, sizeof v, "%llu", (unsigned long long)o->min - 1);
+			CHECK(refuses(o, v));
+		}
+		snprintf(v, sizeof v, "%llu", (unsigned long long)o->max + 1);
+		CHECK(refuses(o, v));
+		for (size_t j = 0; j < sizeof junk / sizeof junk[0]; j++)
+			CHECK(refuses(o, junk[j]));
+		if (o->size) {
+			CHECK(refuses(o, "12Q"));
+			CHECK(refuses(o, "99999999999G"));
+		} else {
+			CHECK(refuses(o, "1K")); /* counts take no suffix */
+		}
+	}
+}
+
+static void test_specifics(void)
+{
+	struct config c;
+	const struct numopt *q = &nums[2], *bs = &nums[5];
+
+	CHECK(run(&c, "-q", "100", NULL) == 2);
+	CHECK(strcmp(err_text, "ringserve: --ring-entries must be a power of two "
+		      "from 8 to 32768 (got '100')\n") == 0);
+	CHECK(refuses(q, "65536"));
+	CHECK(refuses(q, "4"));
+	CHECK(refuses(q, "0"));
+	CHECK(refuses(q, "257"));
+	CHECK(accepts(q, "1024", 1024));
+	CHECK(run(&c, "--buffer-size=1", NULL) == 2);
+	CHECK(strcmp(err_text, "ringserve: --buffer-size must be a size from 8K "
+		      "to 16M (got '1')\n") == 0);
+	CHECK(run(&c, "-t", "0", NULL) == 2);
+	CHECK(strcmp(err_text, "ringserve: --threads must be an integer from 1 "
+		      "to 1024 (got '0')\n") == 0);
+	CHECK(run(&c, "--send-timeout=0", NULL) == 2);
+	CHECK(strstr(err_text, "from 1 to 3600 seconds") != NULL);
+	CHECK(accepts(bs, "8K", 8 * K));
+	CHECK(accepts(bs, "64k", 64 * K));
+	CHECK(accepts(bs, "16M", 16 * M));
+	CHECK(accepts(bs, "1MiB", M));
+	CHECK(refuses(bs, "17M"));
+	CHECK(accepts(&nums[7], "1G", 1024 * M));
+	/* control bytes in a value do not break the one-line rule */
+	CHECK(run(&c, "-p", "1\n2", NULL) == 2);
+	CHECK(one_error_line(2) && strstr(err_text, "'1\\x0a2'"));
+	/* max-line is capped to max-header-size */
+	CHECK(run(&c, "--max-header-size=1K", NULL) == 0 && c.max_line == K);
+	CHECK(run(&c, "--max-line=512", "--max-header-size=1K", NULL) == 0 &&
+	      c.max_line == 512);
+	CHECK(run(&c, "--max-line=2K", "--max-header-size=1K", NULL) == 0 &&
+	      c.max_line == K);
+	CHECK(run(&c, "--no-pin", NULL) == 0 && c.pin_cpus == 0);
+	CHECK(run(&c, "--keepalive=0", NULL) == 0 && c.keepalive_timeout == 0);
+	CHECK(run(&c, "-t4", "-q16", NULL) == 0 && c.threads == 4 &&
+	      c.ring_entries == 16);
+	CHECK(run(&c, "-p", "1", "-p", "2", NULL) == 0 && c.port == 2);
+}
+
+static void test_sizes(void)
+{
+	static const struct { const char *s; int r; uint64_t v; } t[] = {
+		{ "0", 0, 0 },          { "123", 0, 123 },
+		{ "64K", 0, 64 * K },   { "64k", 0, 64 * K },
+		{ "8M", 0, 8 * M },     { "1G", 0, 1024 * M },
+		{ "1KiB", 0, K },       { "1kib", 0, K },
+		{ "2KB", 0, 2 * K },    { "3mB", 0, 3 * M },
+		{ "100B", 0, 100 },     { "100b", 0, 100 },
+		{ "16777215G", 0, 16777215ULL * 1024 * M },
+		{ "18446744073709551615", 0, UINT64_MAX },
+		{ "18446744073709551616", -ERANGE, 0 },
+		{ "99999999999G", -ERANGE, 0 },
+		{ "17179869184G", -ERANGE, 0 },
+		{ "12Q", -EINVAL, 0 },  { "", -EINVAL, 0 },
+		{ "K", -EINVAL, 0 },    { "-1", -EINVAL, 0 },
+		{ " 1", -EINVAL, 0 },   { "1 ", -EINVAL, 0 },
+		{ "1KK", -EINVAL, 0 },  { "1iB", -EINVAL, 0 },
+		{ "1Ki", -EINVAL, 0 },  { "1KiBx", -EINVAL, 0 },
+		{ "1BB", -EINVAL, 0 },  { "1T", -EINVAL, 0 },
+		{ "1.5K", -EINVAL, 0 }, { "0x10", -EINVAL, 0 },
+		{ "99999999999999999999999Q", -EINVAL, 0 },
+	};
+
+	CHECK(config_parse_size(NULL, &(uint64_t){ 0 }) == -EINVAL);
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		uint64_t v = 7;
+		int r = config_parse_size(t[i].s, &v);
+
+		if (r != t[i].r || (r == 0 && v != t[i].v) || (r && v != 7)) {
+			fprintf(stderr, "  size '%s': r=%d v=%llu\n", t[i].s, r,
+				(unsigned long long)v);
+			failures++;
+		}
+	}
+}
+
+static void test_bind(void)
+{
+	struct config c;
+	const struct sockaddr_in *a4 = (const struct sockaddr_in *)&c.bind_addr;
+	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&c.bind_addr;
+	struct in6_addr lo6 = IN6ADDR_LOOPBACK_INIT;
+	static const char *const bad[] = {
+		"", "localhost", "127.1", "1.2.3", "256.1.1.1", "[127.0.0.1]",
+		"[::1", "::1]", "[]", "::g", "1.2.3.4:80", "[::1]:80",
+		"fe80::1%", "fe80::1%no-such-if0", "fe80::1%99999999999",
+		"[1111:2222:3333:4444:5555:6666:7777:8888%an-interface-name-too-long]",
+	};
+
+	CHECK(run(&c, "-b", "127.0.0.1", "-p", "80", NULL) == 0);
+	CHECK(a4->sin_family == AF_INET && a4->sin_port == htons(80) &&
+	      a4->sin_addr.s_addr == htonl(INADDR_LOOPBACK));
+	CHECK(c.bind_len == sizeof(struct sockaddr_in));
+	CHECK(c.bind_str && strcmp(c.bind_str, "127.0.0.1") == 0);
+	CHECK(run(&c, "-p", "81", "--bind=0.0.0.0", NULL) == 0);
+	CHECK(a4->sin_family == AF_INET && a4->sin_port == htons(81) &&
+	      a4->sin_addr.s_addr == 0);
+	CHECK(run(&c, "-b", "::1", NULL) == 0);
+	CHECK(a6->sin6_family == AF_INET6 && a6->sin6_port == htons(8080) &&
+	      memcmp(&a6->sin6_addr, &lo6, sizeof lo6) == 0);
+	CHECK(c.bind_len == sizeof(struct sockaddr_in6));
+	CHECK(run(&c, "-b", "[::1]", "-p0", NULL) == 0);
+	CHECK(a6->sin6_family == AF_INET6 && a6->sin6_port == 0 &&
+	      memcmp(&a6->sin6_addr, &lo6, sizeof lo6) == 0);
+	CHECK(strcmp(c.bind_str, "[::1]") == 0);
+	CHECK(run(&c, "-b", "[::]", NULL) == 0 && a6->sin6_family == AF_INET6);
+	CHECK(run(&c, "-b", "::ffff:10.0.0.1", NULL) == 0 &&
+	      a6->sin6_family == AF_INET6);
+	CHECK(run(&c, "-b", "fe80::1%7", NULL) == 0 && a6->sin6_scope_id == 7);
+	if (if_nametoindex("lo")) {
+		CHECK(run(&c, "-b", "[fe80::1%lo]", NULL) == 0 &&
+		      a6->sin6_scope_id == if_nametoindex("lo"));
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		int r = run(&c, "-b", bad[i], NULL);
+
+		if (!one_error_line(r) || !strstr(err_text, "--bind must be an IPv4 or IPv6")) {
+			fprintf(stderr, "  bind '%s' accepted\n", bad[i]);
+			failures++;
+		}
+	}
+}
+
+static void test_operands(void)
+{
+	struct config c;
+	char *argv[] = { (char *)"ringserve", (char *)"www", (char *)"-p",
+			 (char *)"9", NULL };
+
+	CHECK(run(&c, "/srv/www", NULL) == 0 && strcmp(c.root, "/srv/www") == 0);
+	CHECK(run(&c, "/srv/www", "-p", "1", NULL) == 0 && c.port == 1 &&
+	      strcmp(c.root, "/srv/www") == 0);
+	CHECK(run(&c, "--", "-odd", NULL) == 0 && strcmp(c.root, "-odd") == 0);
+	CHECK(run(&c, "/no/such/dir", NULL) == 0); /* existence is main's job */
+	REFUSED(run(&c, "a", "b", NULL));
+	CHECK(strstr(err_text, "'a' and 'b'") != NULL);
+	REFUSED(run(&c, "a", "b", "c", NULL));
+	/* a real argv, not our helper's */
+	CHECK(config_parse(&c, 4, argv, stdout, stderr) == 0 && c.port == 9 &&
+	      strcmp(c.root, "www") == 0);
+}
+
+static void test_help_version(void)
+{
+	struct config c;
+	static const char *const names[] = {
+		"--port", "--bind", "--threads", "--ring-entries",
+		"--max-connections", "--buffers", "--buffer-size", "--pipes",
+		"--pipe-size", "--max-header-size", "--max-headers", "--max-line",
+		"--header-timeout", "--keepalive-timeout", "--send-timeout",
+		"--linger-timeout", "--iowq-max", "--no-pin", "--help", "--version",
+	};
+	static const char *const defaults[] = {
+		"default 8080", "default 256", "default 64K", "default 256K",
+		"default 8K", "default 100", "default 10", "default 15",
+		"default 60", "default 2", "default 64", "default 0",
+	};
+
+	CHECK(run(&c, "--help", NULL) == 1);
+	CHECK(err_text[0] == 0 && strncmp(out_text, "Usage: ringserve", 16) == 0);
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		CHECK(strstr(out_text, names[i]) != NULL);
+	for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
+		CHECK(strstr(out_text, defaults[i]) != NULL);
+	CHECK(run(&c, "-p", "1", "-h", "junk", "junk2", NULL) == 1);
+	CHECK(run(&c, "-V", NULL) == 1);
+	CHECK(strcmp(out_text, "ringserve " RS_VERSION "\n") == 0 && !err_text[0]);
+	CHECK(run(&c, "--version", NULL) == 1);
+	CHECK(strcmp(out_text, "ringserve 0.1.0\n") == 0);
+}
+
+static void test_bad_options(void)
+{
+	struct config c;
+
+	REFUSED(run(&c, "--nope", NULL));
+	CHECK(strstr(err_text, "'--nope'") != NULL);
+	REFUSED(run(&c, "-x", NULL));
+	CHECK(strstr(err_text, "'-x'") != NULL);
+	REFUSED(run(&c, "--pipe=1", NULL));          /* ambiguous prefix */
+	REFUSED(run(&c, "--no-pin=1", NULL));
+	CHECK(strstr(err_text, "--no-pin takes no argument") != NULL);
+	REFUSED(run(&c, "--help=x", NULL));
+	REFUSED(run(&c, "-p", NULL));
+	CHECK(strcmp(err_text, "ringserve: --port needs an argument: an integer "
+		      "from 0 to 65535\n") == 0);
+	REFUSED(run(&c, "--buffer-size", NULL));
+	CHECK(strstr(err_text, "--buffer-size needs an argument: a size from 8K "
+		     "to 16M") != NULL);
+	REFUSED(run(&c, "--bind", NULL));
+	REFUSED(run(&c, "--no-pin", "-q", NULL));
+	/* an error inside an option cluster must not leak into the next call */
+	REFUSED(run(&c, "-tx4", NULL));
+	CHECK(run(&c, "-Vx", NULL) == 1);            /* -V seen first wins */
+	REFUSED(run(&c, "-xV", NULL));
+	CHECK(run(&c, "-q16", NULL) == 0 && c.ring_entries == 16 && !err_text[0]);
+	REFUSED(run(&c, "-q", "100", "-t", "2", NULL));
+	CHECK(run(&c, "-t", "2", NULL) == 0 && c.threads == 2);
+}
+
+int main(void)
+{
+	test_defaults();
+	test_numbers();
+	test_specifics();
+	test_sizes();
+	test_bind();
+	test_operands();
+	test_help_version();
+	test_bad_options();
+	free(out_text);
+	free(err_text);
+	if (failures)
+		fprintf(stderr, "test_config: %d failure(s)\n", failures);
+	return failures ? 1 : 0;
+}
