@@ -1,0 +1,892 @@
+/* conn: per-connection state machine.
+ *
+ * Life of a request: bytes arrive (multishot recv into provided buffers,
+ * copied into the connection's input buffer) -> parse -> statx -> openat2
+ * into a fixed slot -> body by one of three paths:
+ *   small:  READ_FIXED behind the head in the response buffer, linked to one
+ *           SEND of head+body;
+ *   splice: SEND head (MSG_MORE) -> SPLICE file->pipe -> SPLICE pipe->socket,
+ *           linked, one pipe-sized chunk per round;
+ *   read:   when no pipe is free, READ_FIXED chunk -> SEND chunk, linked.
+ * Linked sends use MSG_WAITALL so a short send fails the link instead of
+ * letting later bytes overtake missing ones; a short read or splice (file
+ * truncated under us) fails it too, and the connection is closed, since the
+ * promised Content-Length can no longer be met. */
+#include "conn.h"
+#include "worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdalign.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "hdate.h"
+#include "log.h"
+#include "path.h"
+#include "resp.h"
+
+#define PATH_CAP 4096
+#define HELD_MAX 256 /* provided buffers one connection may pin before we give up on it */
+
+/* Lives at the tail of the response buffer: the statx result and decoded
+ * path are needed only until the file is open; a small body read may then
+ * overwrite them. */
+struct scratch {
+	alignas(8) struct statx stx;
+	char path[PATH_CAP + 16]; /* + room for "/index.html" */
+};
+
+static void respond_error(struct worker *w, struct conn *c, int status, bool close);
+static void conn_process(struct worker *w, struct conn *c);
+
+static struct scratch *scratch_of(struct worker *w, struct conn *c)
+{
+	return (struct scratch *)(rbuf_addr(&w->bufs, c->buf) + w->bufs.size - sizeof(struct scratch));
+}
+
+static char *in_addr(struct worker *w, struct conn *c)
+{
+	return w->in_arena + (size_t)c->in * w->in_size;
+}
+
+/* Tag an SQE for c and count it as in flight (one CQE ends it, or the last
+ * CQE of a multishot). */
+static void tag(struct worker *w, struct conn *c, struct io_uring_sqe *sqe, unsigned op)
+{
+	io_uring_sqe_set_data64(sqe, ring_ud(op, c->gen, (uint32_t)(c - w->conns)));
+	c->pending++;
+}
+
+/* After the prep of an SQE whose completion we do not wait for (close,
+ * cancel, shutdown): only a failure posts a CQE, and it is ignored. */
+static void untracked_done(struct io_uring_sqe *sqe, unsigned op)
+{
+	io_uring_sqe_set_data64(sqe, ring_ud(op, 0, 0));
+	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+}
+
+static void close_slot(struct worker *w, int slot)
+{
+	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+
+	io_uring_prep_close_direct(sqe, (unsigned)slot);
+	untracked_done(sqe, OP_CLOSE);
+}
+
+static void timer_set(struct worker *w, struct conn *c, enum timer_kind k, unsigned secs)
+{
+	c->tkind = (uint8_t)k;
+	timer_add(&w->timers[k], &c->tn, w->now + secs);
+}
+
+/* ---- input ------------------------------------------------------------ */
+
+static bool in_ensure(struct worker *w, struct conn *c)
+{
+	if (c->in < 0) {
+		if (!w->in_nfree)
+			return false;
+		c->in = (int32_t)w->in_free[--w->in_nfree];
+		c->in_len = 0;
+	}
+	return true;
+}
+
+static void in_release_if_empty(struct worker *w, struct conn *c)
+{
+	/* Without provided buffers a pending recv targets this buffer. */
+	bool recv_into = !w->pbufs.active && (c->flags & CF_RECV_ARMED);
+
+	if (c->in >= 0 && c->in_len == 0 && !recv_into) {
+		w->in_free[w->in_nfree++] = (uint32_t)c->in;
+		c->in = -1;
+	}
+}
+
+static void held_push(struct worker *w, struct conn *c, unsigned bid, unsigned len)
+{
+	w->held_next[bid] = -1;
+	w->held_len[bid] = len;
+	if (c->held_tail >= 0)
+		w->held_next[c->held_tail] = (int32_t)bid;
+	else
+		c->held_head = (int32_t)bid;
+	c->held_tail = (int32_t)bid;
+	c->held_count++;
+	w->pbuf_held++;
+}
+
+static void held_pop(struct worker *w, struct conn *c)
+{
+	int32_t bid = c->held_head;
+
+	c->held_head = w->held_next[bid];
+	if (c->held_head < 0)
+		c->held_tail = -1;
+	c->held_count--;
+	c->held_off = 0;
+	w->pbuf_held--;
+	pbuf_put(&w->pbufs, (unsigned)bid);
+}
+
+/* Move held provided buffers into the input buffer while it has room. */
+static void refill(struct worker *w, struct conn *c)
+{
+	while (c->held_head >= 0 && in_ensure(w, c) && c->in_len < w->in_size) {
+		unsigned bid = (unsigned)c->held_head;
+		size_t n = w->held_len[bid] - c->held_off;
+		size_t room = w->in_size - c->in_len;
+
+		if (n > room)
+			n = room;
+		memcpy(in_addr(w, c) + c->in_len, pbuf_addr(&w->pbufs, bid) + c->held_off, n);
+		c->in_len += (uint32_t)n;
+		c->held_off += (uint32_t)n;
+		if (c->held_off == w->held_len[bid])
+			held_pop(w, c);
+	}
+}
+
+static void cancel_recv(struct worker *w, struct conn *c)
+{
+	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+
+	io_uring_prep_cancel64(sqe, ring_ud(OP_RECV, c->gen, (uint32_t)(c - w->conns)), 0);
+	untracked_done(sqe, OP_CANCEL);
+	c->flags |= CF_RECV_STOP;
+}
+
+/* Data from provided buffer bid: copy it in, or hold it when the input
+ * buffer is full (pipelined requests queue while a response is going out)
+ * and stop receiving until the backlog is consumed. */
+static int take_input(struct worker *w, struct conn *c, unsigned bid, unsigned len)
+{
+	if (c->held_head < 0 && in_ensure(w, c) && w->in_size - c->in_len >= len) {
+		memcpy(in_addr(w, c) + c->in_len, pbuf_addr(&w->pbufs, bid), len);
+		c->in_len += len;
+		pbuf_put(&w->pbufs, bid);
+		return 0;
+	}
+	if (c->held_count >= HELD_MAX) {
+		pbuf_put(&w->pbufs, bid);
+		return -ENOBUFS;
+	}
+	held_push(w, c, bid, len);
+	if ((c->flags & CF_RECV_ARMED) && !(c->flags & CF_RECV_STOP))
+		cancel_recv(w, c);
+	return 0;
+}
+
+void conn_rearm_recv(struct worker *w, struct conn *c)
+{
+	struct io_uring_sqe *sqe;
+
+	if (c->flags & (CF_RECV_ARMED | CF_EOF) || c->state == CS_CLOSING || c->held_head >= 0)
+		return;
+	if (w->pbufs.active) {
+		if (w->pbuf_held >= w->pbufs.count) {
+			if (!(c->flags & CF_NOBUF)) {
+				c->flags |= CF_NOBUF;
+				c->nobuf_next = w->nobuf_head;
+				w->nobuf_head = c;
+			}
+			return;
+		}
+		sqe = ring_sqe(&w->ring);
+		io_uring_prep_recv_multishot(sqe, c->sock, NULL, 0, 0);
+		sqe->flags |= IOSQE_FIXED_FILE | IOSQE_BUFFER_SELECT;
+		sqe->buf_group = w->pbufs.bgid;
+	} else {
+		if (!in_ensure(w, c) || c->in_len == w->in_size)
+			return;
+		sqe = ring_sqe(&w->ring);
+		io_uring_prep_recv(sqe, c->sock, in_addr(w, c) + c->in_len,
+				   w->in_size - c->in_len, 0);
+		sqe->flags |= IOSQE_FIXED_FILE;
+	}
+	tag(w, c, sqe, OP_RECV);
+	c->flags |= CF_RECV_ARMED;
+	c->flags &= (uint16_t)~CF_RECV_STOP;
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+void conn_accepted(struct worker *w, int slot)
+{
+	if (!w->nfree_conns) {
+		/* Over the connection limit: refuse this one, stop accepting
+		 * until a connection ends. */
+		close_slot(w, slot);
+		w->accept_paused = true;
+		return;
+	}
+	struct conn *c = &w->conns[w->free_conns[--w->nfree_conns]];
+	uint32_t gen = c->gen;
+
+	memset(c, 0, sizeof(*c));
+	c->gen = gen;
+	c->state = CS_IDLE;
+	c->sock = slot;
+	c->file = c->buf = c->pipe = c->in = -1;
+	c->held_head = c->held_tail = -1;
+	timer_node_init(&c->tn);
+	timer_set(w, c, TK_HEADER, w->cfg->header_timeout);
+	conn_rearm_recv(w, c);
+	if (!w->nfree_conns)
+		w->accept_paused = true;
+}
+
+static void list_remove(struct conn **head, struct conn *c, size_t link_off)
+{
+	for (struct conn **pp = head; *pp; pp = (struct conn **)((char *)*pp + link_off)) {
+		if (*pp == c) {
+			*pp = *(struct conn **)((char *)c + link_off);
+			return;
+		}
+	}
+}
+
+static void conn_free(struct worker *w, struct conn *c)
+{
+	if (c->file >= 0)
+		close_slot(w, c->file);
+	close_slot(w, c->sock);
+	if (c->pipe >= 0)
+		pipes_put(&w->pipes, c->pipe, 1); /* 1: check for leftovers */
+	if (c->buf >= 0)
+		rbuf_put(&w->bufs, c->buf);
+	while (c->held_head >= 0)
+		held_pop(w, c);
+	c->in_len = 0;
+	in_release_if_empty(w, c);
+	c->gen = (c->gen + 1) & 0xffffff;
+	c->state = CS_FREE;
+	w->free_conns[w->nfree_conns++] = (uint32_t)(c - w->conns);
+	worker_conn_freed(w);
+}
+
+void conn_close(struct worker *w, struct conn *c)
+{
+	if (c->state == CS_CLOSING)
+		return;
+	timer_del(&c->tn);
+	if (c->state == CS_WAITBUF) {
+		list_remove(&w->wait_head, c, offsetof(struct conn, wait_next));
+		w->wait_tail = NULL;
+		for (struct conn *p = w->wait_head; p; p = p->wait_next)
+			w->wait_tail = p;
+	}
+	if (c->flags & CF_NOBUF)
+		list_remove(&w->nobuf_head, c, offsetof(struct conn, nobuf_next));
+	c->state = CS_CLOSING;
+	if (c->pending == 0) {
+		conn_free(w, c);
+		return;
+	}
+	/* Shutting the socket down fails every op on it now and later (a
+	 * splice still linked behind a file read included); the cancel pulls
+	 * out those parked on poll. */
+	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+	io_uring_prep_shutdown(sqe, c->sock, SHUT_RDWR);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	untracked_done(sqe, OP_SHUTDOWN);
+	sqe = ring_sqe(&w->ring);
+	io_uring_prep_cancel_fd(sqe, c->sock, IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_FD_FIXED);
+	untracked_done(sqe, OP_CANCEL);
+	c->flags |= CF_CANCELLED;
+}
+
+/* Server-initiated close: shut our side, then read and drop what the client
+ * still sends for a moment, so a response is not destroyed by a reset
+ * triggered by unread input (lingering close). */
+static void conn_linger(struct worker *w, struct conn *c)
+{
+	if ((c->flags & CF_EOF) || w->cfg->linger_timeout == 0) {
+		conn_close(w, c);
+		return;
+	}
+	c->state = CS_LINGER;
+	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+	io_uring_prep_shutdown(sqe, c->sock, SHUT_WR);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	untracked_done(sqe, OP_SHUTDOWN);
+	while (c->held_head >= 0)
+		held_pop(w, c);
+	c->in_len = 0;
+	in_release_if_empty(w, c);
+	timer_set(w, c, TK_LINGER, w->cfg->linger_timeout);
+	conn_rearm_recv(w, c);
+}
+
+static void release_response(struct worker *w, struct conn *c)
+{
+	if (c->file >= 0) {
+		close_slot(w, c->file);
+		c->file = -1;
+	}
+	if (c->pipe >= 0) {
+		pipes_put(&w->pipes, c->pipe, c->pipe_fill);
+		c->pipe = -1;
+		c->pipe_fill = 0;
+	}
+	if (c->buf >= 0) {
+		rbuf_put(&w->bufs, c->buf);
+		c->buf = -1;
+	}
+}
+
+/* The response is out: drop the request from the input and go on with the
+ * next one (pipelined), wait for one (keep-alive) or close. */
+static void response_done(struct worker *w, struct conn *c)
+{
+	timer_del(&c->tn);
+	release_response(w, c);
+	if (c->head_len) {
+		memmove(in_addr(w, c), in_addr(w, c) + c->head_len, c->in_len - c->head_len);
+		c->in_len -= c->head_len;
+		c->head_len = 0;
+	}
+	c->scan = 0;
+	if (!(c->flags & CF_KEEPALIVE)) {
+		conn_linger(w, c);
+		return;
+	}
+	c->state = CS_IDLE;
+	timer_set(w, c, TK_KEEPALIVE, w->cfg->keepalive_timeout);
+	conn_process(w, c);
+}
+
+/* ---- sending ------------------------------------------------------------ */
+
+static struct resp_conn resp_ctx(struct worker *w, struct conn *c)
+{
+	struct resp_conn rc = {
+		.date = w->date,
+		.keep_alive = (c->flags & CF_KEEPALIVE) != 0,
+		.minor = (c->flags & CF_HTTP10) ? 0 : 1,
+	};
+	return rc;
+}
+
+static void submit_send(struct worker *w, struct conn *c)
+{
+	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+
+	io_uring_prep_send(sqe, c->sock, rbuf_addr(&w->bufs, c->buf) + c->send_off,
+			   c->send_len - c->send_off, MSG_WAITALL | MSG_NOSIGNAL);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	tag(w, c, sqe, OP_SEND);
+}
+
+/* Send buf[0..len) as the whole response. */
+static void send_whole(struct worker *w, struct conn *c, size_t len)
+{
+	c->state = CS_SEND;
+	c->send_off = 0;
+	c->send_len = (uint32_t)len;
+	timer_set(w, c, TK_SEND, w->cfg->send_timeout);
+	submit_send(w, c);
+}
+
+static bool take_buf(struct worker *w, struct conn *c)
+{
+	if (c->buf >= 0)
+		return true;
+	c->buf = rbuf_get(&w->bufs);
+	if (c->buf >= 0)
+		return true;
+	/* All response buffers busy: queue; conn_resume re-parses. */
+	c->state = CS_WAITBUF;
+	c->wait_next = NULL;
+	if (w->wait_tail)
+		w->wait_tail->wait_next = c;
+	else
+		w->wait_head = c;
+	w->wait_tail = c;
+	return false;
+}
+
+static void respond_error(struct worker *w, struct conn *c, int status, bool close)
+{
+	if (!take_buf(w, c))
+		return;
+	if (close)
+		c->flags &= (uint16_t)~CF_KEEPALIVE;
+	struct resp_conn rc = resp_ctx(w, c);
+	int len = resp_error(rbuf_addr(&w->bufs, c->buf), w->bufs.size, status,
+			     (c->flags & CF_HEAD) != 0, &rc);
+	if (len < 0) {
+		conn_close(w, c);
+		return;
+	}
+	send_whole(w, c, (size_t)len);
+}
+
+static void prep_file_read(struct worker *w, struct conn *c, struct io_uring_sqe *sqe,
+			   char *dst, unsigned len, uint64_t off)
+{
+	if (w->bufs.registered)
+		io_uring_prep_read_fixed(sqe, c->file, dst, len, off, 0);
+	else
+		io_uring_prep_read(sqe, c->file, dst, len, off);
+	sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK;
+}
+
+static void submit_head(struct worker *w, struct conn *c)
+{
+	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+
+	io_uring_prep_send(sqe, c->sock, rbuf_addr(&w->bufs, c->buf), c->send_len,
+			   MSG_WAITALL | MSG_MORE | MSG_NOSIGNAL);
+	sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK;
+	tag(w, c, sqe, OP_SEND_HEAD);
+}
+
+static void splice_out(struct worker *w, struct conn *c, unsigned len)
+{
+	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+	unsigned more = c->off + c->pipe_fill < c->end ? SPLICE_F_MORE : 0;
+
+	io_uring_prep_splice(sqe, (int)pipes_slot_r(&w->pipes, c->pipe), -1, c->sock, -1, len,
+			     SPLICE_F_FD_IN_FIXED | more);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	tag(w, c, sqe, OP_SPLICE_OUT);
+}
+
+/* One chunk: file -> pipe linked to pipe -> socket. */
+static void splice_chunk(struct worker *w, struct conn *c)
+{
+	uint64_t left = c->end - c->off;
+	unsigned n = (unsigned)(left < w->chunk ? left : w->chunk);
+	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+
+	io_uring_prep_splice(sqe, c->file, (int64_t)c->off, (int)pipes_slot_w(&w->pipes, c->pipe),
+			     -1, n, SPLICE_F_FD_IN_FIXED);
+	sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK;
+	tag(w, c, sqe, OP_SPLICE_IN);
+	c->chunk = n;
+	/* The out half moves what the in half will have put in the pipe. */
+	struct io_uring_sqe *out = ring_sqe(&w->ring);
+	unsigned more = c->off + n < c->end ? SPLICE_F_MORE : 0;
+	io_uring_prep_splice(out, (int)pipes_slot_r(&w->pipes, c->pipe), -1, c->sock, -1, n,
+			     SPLICE_F_FD_IN_FIXED | more);
+	out->flags |= IOSQE_FIXED_FILE;
+	tag(w, c, out, OP_SPLICE_OUT);
+	timer_set(w, c, TK_SEND, w->cfg->send_timeout);
+}
+
+/* One chunk: read into the buffer linked to its send. */
+static void read_chunk(struct worker *w, struct conn *c)
+{
+	uint64_t left = c->end - c->off;
+	unsigned n = (unsigned)(left < w->bufs.size ? left : w->bufs.size);
+	char *buf = rbuf_addr(&w->bufs, c->buf);
+	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+
+	prep_file_read(w, c, sqe, buf, n, c->off);
+	tag(w, c, sqe, OP_READ_CHUNK);
+	c->chunk = n;
+	sqe = ring_sqe(&w->ring);
+	io_uring_prep_send(sqe, c->sock, buf, n,
+			   MSG_WAITALL | MSG_NOSIGNAL | (c->off + n < c->end ? MSG_MORE : 0));
+	sqe->flags |= IOSQE_FIXED_FILE;
+	tag(w, c, sqe, OP_SEND_CHUNK);
+	timer_set(w, c, TK_SEND, w->cfg->send_timeout);
+}
+
+/* The file is open and the head is in buf[0..send_len): pick the path. */
+static void start_body(struct worker *w, struct conn *c)
+{
+	size_t head = c->send_len;
+	uint64_t size = c->end;
+
+	if ((c->flags & CF_HEAD) || size == 0) {
+		send_whole(w, c, head);
+		return;
+	}
+	if (head + size <= w->bufs.size) {
+		struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+		prep_file_read(w, c, sqe, rbuf_addr(&w->bufs, c->buf) + head, (unsigned)size, 0);
+		tag(w, c, sqe, OP_READ);
+		send_whole(w, c, head + size);
+		return;
+	}
+	submit_head(w, c);
+	c->pipe = pipes_get(&w->pipes);
+	if (c->pipe >= 0) {
+		c->state = CS_SPLICE;
+		splice_chunk(w, c);
+	} else {
+		c->state = CS_READSEND;
+		read_chunk(w, c);
+	}
+}
+
+/* ---- request ------------------------------------------------------------ */
+
+static int errno_status(int err)
+{
+	switch (-err) {
+	case ENOENT:
+	case ENOTDIR:
+	case EXDEV:  /* a symlink leaving the root (RESOLVE_BENEATH) */
+	case ELOOP:
+		return 404;
+	case EACCES:
+	case EPERM:
+		return 403;
+	case ENAMETOOLONG:
+		return 414;
+	case EMFILE:
+	case ENFILE:
+	case ENOMEM:
+		return 503;
+	default:
+		log_msg(LOG_DEBUG, "unexpected error: %s", strerror(-err));
+		return 500;
+	}
+}
+
+static void submit_statx(struct worker *w, struct conn *c)
+{
+	struct scratch *sc = scratch_of(w, c);
+	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+
+	io_uring_prep_statx(sqe, w->srv->rootfd, sc->path[0] ? sc->path : ".", 0,
+			    STATX_TYPE | STATX_MODE | STATX_INO | STATX_SIZE | STATX_MTIME,
+			    &sc->stx);
+	tag(w, c, sqe, OP_STATX);
+	c->state = CS_STAT;
+}
+
+static void handle_request(struct worker *w, struct conn *c, const struct http_request *req)
+{
+	const struct config *cfg = w->cfg;
+	char *in = in_addr(w, c);
+
+	c->flags &= (uint16_t)~(CF_KEEPALIVE | CF_HEAD | CF_HTTP10 | CF_INDEX | CF_TRAILING);
+	if (req->keep_alive && cfg->keepalive_timeout > 0)
+		c->flags |= CF_KEEPALIVE;
+	if (req->minor == 0)
+		c->flags |= CF_HTTP10;
+	if (req->method == HTTP_M_HEAD)
+		c->flags |= CF_HEAD;
+	if (!take_buf(w, c))
+		return;
+	if (req->has_content_length && req->content_length > cfg->max_header_size) {
+		respond_error(w, c, 413, true);
+		return;
+	}
+	c->discard = req->has_content_length ? req->content_length : 0;
+	if (req->method != HTTP_M_GET && req->method != HTTP_M_HEAD) {
+		respond_error(w, c, req->method == HTTP_M_UNKNOWN ? 501 : 405, false);
+		return;
+	}
+	if (req->path.len == 0) {
+		respond_error(w, c, 400, true);
+		return;
+	}
+	bool trailing = false;
+	int n = path_normalize(req->path.p, req->path.len, scratch_of(w, c)->path, PATH_CAP, &trailing);
+	if (n < 0) {
+		respond_error(w, c, n == -ENAMETOOLONG ? 414 : 400, true);
+		return;
+	}
+	if (trailing)
+		c->flags |= CF_TRAILING;
+	c->tgt_off = (uint32_t)(req->path.p - in);
+	c->tgt_len = req->path.len;
+	c->q_len = req->query.len;
+	submit_statx(w, c);
+}
+
+/* Parse and start answering whatever complete request the input holds;
+ * otherwise wait for more bytes. */
+static void conn_process(struct worker *w, struct conn *c)
+{
+	refill(w, c);
+	if (c->discard && c->in_len) {
+		uint64_t n = c->discard < c->in_len ? c->discard : c->in_len;
+		memmove(in_addr(w, c), in_addr(w, c) + n, c->in_len - n);
+		c->in_len -= (uint32_t)n;
+		c->discard -= n;
+		refill(w, c);
+	}
+	if (c->in_len && !c->discard) {
+		int n = http_parse_request(in_addr(w, c), c->in_len, &c->scan, &w->srv->lim, &w->req);
+		if (n == -1) {
+			c->head_len = 0;
+			respond_error(w, c, w->req.status, true);
+			return;
+		}
+		if (n > 0) {
+			timer_del(&c->tn);
+			c->head_len = (uint32_t)n;
+			handle_request(w, c, &w->req);
+			return;
+		}
+	}
+	/* Need more bytes. */
+	if (c->flags & CF_EOF) {
+		conn_close(w, c);
+		return;
+	}
+	if (c->in_len && c->tkind == TK_KEEPALIVE)
+		timer_set(w, c, TK_HEADER, w->cfg->header_timeout);
+	in_release_if_empty(w, c);
+	conn_rearm_recv(w, c);
+}
+
+void conn_resume(struct worker *w, struct conn *c)
+{
+	c->state = CS_IDLE;
+	c->scan = 0;
+	conn_process(w, c);
+}
+
+/* ---- completions ------------------------------------------------------ */
+
+static void on_recv(struct worker *w, struct conn *c, const struct io_uring_cqe *cqe)
+{
+	int res = cqe->res;
+
+	if (res > 0) {
+		if (cqe->flags & IORING_CQE_F_BUFFER) {
+			unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
+			if (c->state == CS_LINGER)
+				pbuf_put(&w->pbufs, bid);
+			else if (take_input(w, c, bid, (unsigned)res)) {
+				conn_close(w, c);
+				return;
+			}
+		} else if (c->state != CS_LINGER) {
+			c->in_len += (uint32_t)res;
+		}
+	} else if (res == 0) {
+		c->flags |= CF_EOF;
+	} else if (res == -ENOBUFS) {
+		conn_rearm_recv(w, c); /* queues c until buffers come back */
+		return;
+	} else if (res != -ECANCELED) {
+		c->flags |= CF_EOF; /* reset or error: nothing more will come */
+		if (c->state == CS_IDLE || c->state == CS_LINGER || c->state == CS_WAITBUF) {
+			conn_close(w, c);
+			return;
+		}
+	}
+	if (c->state == CS_LINGER) {
+		if (c->flags & CF_EOF)
+			conn_close(w, c);
+		else
+			conn_rearm_recv(w, c);
+		return;
+	}
+	if (c->state == CS_IDLE)
+		conn_process(w, c);
+	/* Otherwise a response is going out; the bytes wait their turn. */
+}
+
+static void on_statx(struct worker *w, struct conn *c, int res)
+{
+	struct scratch *sc = scratch_of(w, c);
+	struct statx *st = &sc->stx;
+
+	if (res < 0) {
+		if ((c->flags & CF_INDEX) && (res == -ENOENT))
+			res = -EACCES; /* directory without index.html, no listing */
+		respond_error(w, c, errno_status(res), false);
+		return;
+	}
+	if (S_ISDIR(st->stx_mode) && !(c->flags & CF_INDEX)) {
+		if (!(c->flags & CF_TRAILING)) {
+			struct resp_conn rc = resp_ctx(w, c);
+			char *in = in_addr(w, c);
+			int len = resp_redirect_slash(rbuf_addr(&w->bufs, c->buf), w->bufs.size - sizeof(*sc),
+						      in + c->tgt_off, c->tgt_len,
+						      in + c->tgt_off + c->tgt_len + 1, c->q_len,
+						      (c->flags & CF_HEAD) != 0, &rc);
+			if (len < 0)
+				respond_error(w, c, 414, false);
+			else
+				send_whole(w, c, (size_t)len);
+			return;
+		}
+		size_t n = strlen(sc->path);
+		strcpy(sc->path + n, n == 0 || sc->path[n - 1] == '/' ? "index.html" : "/index.html");
+		c->flags |= CF_INDEX;
+		submit_statx(w, c);
+		return;
+	}
+	if (!S_ISREG(st->stx_mode)) {
+		respond_error(w, c, S_ISDIR(st->stx_mode) ? 403 : 404, false);
+		return;
+	}
+	if ((c->flags & CF_TRAILING) && !(c->flags & CF_INDEX)) {
+		respond_error(w, c, 404, false); /* "file.txt/" */
+		return;
+	}
+	struct resp_file f = {
+		.size = st->stx_size,
+		.ino = st->stx_ino,
+		.mtime = { st->stx_mtime.tv_sec, st->stx_mtime.tv_nsec },
+		.type = mime_lookup(&w->srv->mime, sc->path, strlen(sc->path)),
+	};
+	struct resp_conn rc = resp_ctx(w, c);
+	int len = resp_file_head(rbuf_addr(&w->bufs, c->buf), w->bufs.size - sizeof(*sc), &f, &rc);
+	if (len < 0) {
+		respond_error(w, c, 500, false);
+		return;
+	}
+	c->send_len = (uint32_t)len;
+	c->off = 0;
+	c->end = f.size;
+
+	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+	io_uring_prep_openat2_direct(sqe, w->srv->rootfd, sc->path, &w->how,
+				     IORING_FILE_INDEX_ALLOC - 1);
+	tag(w, c, sqe, OP_OPEN);
+	c->state = CS_OPEN;
+}
+
+static void on_open(struct worker *w, struct conn *c, int res)
+{
+	if (res < 0) {
+		respond_error(w, c, errno_status(res), false);
+		return;
+	}
+	c->file = res;
+	start_body(w, c);
+}
+
+static void on_send(struct worker *w, struct conn *c, int res)
+{
+	if (res <= 0) {
+		conn_close(w, c); /* peer gone, or the linked read failed */
+		return;
+	}
+	c->send_off += (uint32_t)res;
+	if (c->send_off < c->send_len) {
+		submit_send(w, c);
+		return;
+	}
+	response_done(w, c);
+}
+
+static void on_splice_out(struct worker *w, struct conn *c, int res)
+{
+	if (res <= 0) {
+		conn_close(w, c);
+		return;
+	}
+	c->pipe_fill -= (uint32_t)res;
+	c->off += (uint64_t)res;
+	if (c->pipe_fill > 0)
+		splice_out(w, c, c->pipe_fill); /* short: finish this chunk */
+	else if (c->off < c->end)
+		splice_chunk(w, c);
+	else
+		response_done(w, c);
+}
+
+static void on_send_chunk(struct worker *w, struct conn *c, int res)
+{
+	if (res < 0 || (unsigned)res != c->chunk) {
+		conn_close(w, c);
+		return;
+	}
+	c->off += c->chunk;
+	if (c->off < c->end)
+		read_chunk(w, c);
+	else
+		response_done(w, c);
+}
+
+void conn_complete(struct worker *w, struct conn *c, unsigned op, const struct io_uring_cqe *cqe)
+{
+	int res = cqe->res;
+
+	if (!(cqe->flags & IORING_CQE_F_MORE)) {
+		c->pending--;
+		if (op == OP_RECV)
+			c->flags &= (uint16_t)~CF_RECV_ARMED;
+	}
+	if (c->state == CS_CLOSING) {
+		/* Only release what the completion carries. */
+		if (op == OP_RECV && (cqe->flags & IORING_CQE_F_BUFFER))
+			pbuf_put(&w->pbufs, cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+		if (op == OP_OPEN && res >= 0)
+			c->file = res;
+		if (op == OP_SPLICE_IN && res > 0)
+			c->pipe_fill += (uint32_t)res;
+		if (c->pending == 0)
+			conn_free(w, c);
+		return;
+	}
+	switch (op) {
+	case OP_RECV:
+		on_recv(w, c, cqe);
+		break;
+	case OP_STATX:
+		on_statx(w, c, res);
+		break;
+	case OP_OPEN:
+		on_open(w, c, res);
+		break;
+	case OP_READ:
+	case OP_READ_CHUNK:
+		/* Short read: the file shrank under us. The linked send is
+		 * cancelled and its completion closes the connection. */
+		if (res < 0 || (unsigned)res != (op == OP_READ ? c->end : c->chunk))
+			conn_close(w, c);
+		break;
+	case OP_SEND:
+		on_send(w, c, res);
+		break;
+	case OP_SEND_HEAD:
+		if (res < 0 || (unsigned)res != c->send_len)
+			conn_close(w, c);
+		break;
+	case OP_SEND_CHUNK:
+		on_send_chunk(w, c, res);
+		break;
+	case OP_SPLICE_IN:
+		if (res > 0)
+			c->pipe_fill += (uint32_t)res;
+		if (res < 0 || (unsigned)res != c->chunk)
+			conn_close(w, c);
+		break;
+	case OP_SPLICE_OUT:
+		on_splice_out(w, c, res);
+		break;
+	default:
+		break;
+	}
+}
+
+void conn_expired(struct worker *w, struct conn *c)
+{
+	switch (c->state) {
+	case CS_IDLE:
+		if (c->tkind == TK_HEADER && c->in_len + c->held_count > 0) {
+			/* Request head not complete in time. */
+			c->flags &= (uint16_t)~CF_HEAD;
+			respond_error(w, c, 408, true);
+			if (c->state == CS_WAITBUF)
+				conn_close(w, c);
+			return;
+		}
+		conn_close(w, c);
+		return;
+	default:
+		conn_close(w, c);
+	}
+}
+
+void conn_orphan_cqe(struct worker *w, unsigned op, const struct io_uring_cqe *cqe)
+{
+	if (op == OP_RECV && (cqe->flags & IORING_CQE_F_BUFFER))
+		pbuf_put(&w->pbufs, cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+	if (op == OP_OPEN && cqe->res >= 0)
+		close_slot(w, cqe->res);
+}

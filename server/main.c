@@ -1,0 +1,191 @@
+/* ringserve: a static HTTP/1.1 file server on io_uring.
+ *
+ * main parses the command line, checks that io_uring is usable, opens the
+ * root and one listener per worker, starts the workers and waits for a
+ * signal. Exit status: 0 clean shutdown, 1 runtime failure, 2 usage error. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "listen.h"
+#include "log.h"
+#include "ring.h"
+#include "worker.h"
+
+#define LISTEN_BACKLOG 4096
+
+/* Raise a soft limit to its hard limit; returns the soft limit in force. */
+static rlim_t raise_limit(int res)
+{
+	struct rlimit rl;
+
+	if (getrlimit(res, &rl))
+		return 0;
+	if (rl.rlim_cur != rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(res, &rl);
+		getrlimit(res, &rl);
+	}
+	return rl.rlim_cur;
+}
+
+/* Fixed file tables are bounded by RLIMIT_NOFILE: each connection needs a
+ * socket slot and a file slot, pipes take two each. */
+static unsigned default_max_conns(const struct config *cfg, rlim_t nofile)
+{
+	rlim_t room = nofile > 2 * (rlim_t)cfg->pipe_count + 64 ? nofile - 2 * cfg->pipe_count - 64 : 64;
+	rlim_t n = room / 2;
+
+	return n > 65536 ? 65536 : (unsigned)n;
+}
+
+/* The i-th CPU this process may run on, or -1. */
+static int nth_cpu(unsigned i)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return -1;
+	int count = CPU_COUNT(&set);
+	if (count <= 0)
+		return -1;
+	unsigned want = i % (unsigned)count;
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &set) && want-- == 0)
+			return cpu;
+	return -1;
+}
+
+static int open_root(const char *root)
+{
+	int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		fprintf(stderr, "ringserve: cannot serve '%s': %s\n", root, strerror(errno));
+	return fd;
+}
+
+static int start_workers(struct server *srv, struct worker *ws, unsigned n)
+{
+	const struct config *cfg = srv->cfg;
+	unsigned port = cfg->port;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct worker *w = &ws[i];
+		memset(w, 0, sizeof(*w));
+		w->id = i;
+		w->srv = srv;
+		w->cfg = cfg;
+		w->cpu = cfg->pin_cpus ? nth_cpu(i) : -1;
+		/* Port 0: the first listener gets a port from the kernel and
+		 * every other worker joins it there. */
+		w->listen_fd = listen_open(cfg, port, LISTEN_BACKLOG, &port);
+		if (w->listen_fd < 0) {
+			fprintf(stderr, "ringserve: cannot listen on %s port %u: %s\n",
+				cfg->bind_str ? cfg->bind_str : "all interfaces", port,
+				strerror(-w->listen_fd));
+			return -1;
+		}
+		int ret = worker_start(w);
+		if (ret == 0) {
+			sem_wait(&w->ready);
+			ret = w->init_err;
+		}
+		if (ret) {
+			fprintf(stderr, "ringserve: worker %u: %s: %s\n", i,
+				w->init_what ? w->init_what : "start", strerror(-ret));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void stop_workers(struct server *srv, struct worker *ws, unsigned n)
+{
+	atomic_store(&srv->stop, 1);
+	for (unsigned i = 0; i < n; i++) {
+		if (ws[i].thread)
+			pthread_join(ws[i].thread, NULL);
+		if (ws[i].listen_fd > 0)
+			close(ws[i].listen_fd);
+	}
+}
+
+static void print_banner(const struct config *cfg, const struct worker *w)
+{
+	char addr[80];
+
+	listen_describe(w->listen_fd, addr, sizeof(addr));
+	fprintf(stderr, "ringserve %s: listening on %s, root %s, %u thread%s, ring %u, "
+		"max %u connections/thread, %s, %s, %s, splice chunk %zu\n",
+		RS_VERSION, addr, cfg->root, cfg->threads, cfg->threads == 1 ? "" : "s",
+		cfg->ring_entries, cfg->max_conns, ring_features_str(&w->ring),
+		w->pbufs.active ? "provided buffer ring" : "no buffer ring (plain recv)",
+		w->bufs.registered ? "registered buffers" : "unregistered buffers (RLIMIT_MEMLOCK)",
+		w->chunk);
+}
+
+int main(int argc, char **argv)
+{
+	static struct config cfg;
+	static struct server srv;
+	char msg[256];
+	sigset_t sigs;
+	int sig, status = 1;
+
+	int ret = config_parse(&cfg, argc, argv, stdout, stderr);
+	if (ret)
+		return ret == 1 ? 0 : 2;
+	if (ring_available(msg, sizeof(msg))) {
+		fprintf(stderr, "ringserve: %s\n", msg);
+		return 1;
+	}
+	srv.cfg = &cfg;
+	srv.rootfd = open_root(cfg.root);
+	if (srv.rootfd < 0)
+		return 2;
+	rlim_t nofile = raise_limit(RLIMIT_NOFILE);
+	raise_limit(RLIMIT_MEMLOCK);
+	if (cfg.max_conns == 0)
+		cfg.max_conns = default_max_conns(&cfg, nofile);
+	ret = mime_load(&srv.mime, NULL);
+	if (ret == -ENOMEM) {
+		fprintf(stderr, "ringserve: out of memory loading MIME types\n");
+		return 1;
+	}
+	if (ret)
+		log_warn("/etc/mime.types: %s; using the built-in MIME table", strerror(-ret));
+	srv.lim.max_line = (uint32_t)cfg.max_line;
+	srv.lim.max_head = (uint32_t)cfg.max_header_size;
+	srv.lim.max_headers = cfg.max_headers;
+
+	/* Workers inherit this mask: signals are taken here, by sigwait. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct worker *ws = calloc(cfg.threads, sizeof(*ws));
+	if (!ws) {
+		fprintf(stderr, "ringserve: out of memory\n");
+		return 1;
+	}
+	if (start_workers(&srv, ws, cfg.threads) == 0) {
+		print_banner(&cfg, &ws[0]);
+		sigwait(&sigs, &sig);
+		log_info("%s: shutting down", strsignal(sig));
+		status = 0;
+	}
+	stop_workers(&srv, ws, cfg.threads);
+	free(ws);
+	mime_free(&srv.mime);
+	close(srv.rootfd);
+	return status;
+}

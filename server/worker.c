@@ -1,0 +1,300 @@
+/* worker: ring setup, the event loop and the one dispatch switch.
+ *
+ * Each loop turn: make provided buffers visible, submit every SQE prepared
+ * since the last turn and wait for at least one completion in a single
+ * io_uring_submit_and_wait(), then reap all CQEs in one pass. */
+#include "worker.h"
+#include "conn.h"
+#include "ftab.h"
+#include "hdate.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#define CQ_MULT 8          /* multishot ops post many CQEs per SQE */
+#define RECV_BUFS 1024     /* provided buffers per worker (power of two) */
+#define RECV_BUF_SIZE 4096
+
+static const int needed_ops[] = {
+	IORING_OP_ACCEPT, IORING_OP_RECV, IORING_OP_SEND, IORING_OP_STATX,
+	IORING_OP_OPENAT2, IORING_OP_READ_FIXED, IORING_OP_READ, IORING_OP_SPLICE,
+	IORING_OP_SHUTDOWN, IORING_OP_CLOSE, IORING_OP_ASYNC_CANCEL, IORING_OP_TIMEOUT,
+};
+
+static void clock_update(struct worker *w)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	w->now = (uint64_t)ts.tv_sec;
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	if (ts.tv_sec != w->date_sec) {
+		w->date_sec = ts.tv_sec;
+		hdate_format(ts.tv_sec, w->date);
+	}
+}
+
+static void arm_accept(struct worker *w)
+{
+	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+
+	io_uring_prep_multishot_accept_direct(sqe, w->listen_fd, NULL, NULL, 0);
+	io_uring_sqe_set_data64(sqe, ring_ud(OP_ACCEPT, 0, 0));
+	w->accept_armed = true;
+}
+
+static void pause_accept(struct worker *w)
+{
+	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+
+	io_uring_prep_cancel64(sqe, ring_ud(OP_ACCEPT, 0, 0), 0);
+	io_uring_sqe_set_data64(sqe, ring_ud(OP_CANCEL, 0, 0));
+	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+}
+
+static void arm_tick(struct worker *w)
+{
+	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+
+	io_uring_prep_timeout(sqe, &w->tick, 0, 0);
+	io_uring_sqe_set_data64(sqe, ring_ud(OP_TICK, 0, 0));
+}
+
+void worker_conn_freed(struct worker *w)
+{
+	w->accept_paused = false; /* re-armed at the end of the loop turn */
+}
+
+static void on_accept(struct worker *w, const struct io_uring_cqe *cqe)
+{
+	static _Thread_local uint64_t last_warn;
+
+	if (!(cqe->flags & IORING_CQE_F_MORE))
+		w->accept_armed = false;
+	if (cqe->res >= 0) {
+		bool was_paused = w->accept_paused;
+		conn_accepted(w, cqe->res);
+		if (w->accept_paused && !was_paused && w->accept_armed)
+			pause_accept(w);
+		return;
+	}
+	if (cqe->res == -ECANCELED)
+		return;
+	if (cqe->res == -ENFILE || cqe->res == -EMFILE) {
+		/* Fixed file table full: wait for a connection to end. */
+		w->accept_paused = true;
+		if (w->now != last_warn)
+			log_warn("worker %u: file table full, accept paused", w->id);
+		last_warn = w->now;
+		return;
+	}
+	if (w->now != last_warn)
+		log_warn("worker %u: accept: %s", w->id, strerror(-cqe->res));
+	last_warn = w->now;
+}
+
+static void on_tick(struct worker *w)
+{
+	for (int k = 0; k < TK_COUNT; k++) {
+		struct timer_node *n;
+		while ((n = timer_pop_expired(&w->timers[k], w->now)))
+			conn_expired(w, (struct conn *)((char *)n - offsetof(struct conn, tn)));
+	}
+	arm_tick(w);
+}
+
+static void dispatch(struct worker *w, const struct io_uring_cqe *cqe)
+{
+	uint64_t ud = io_uring_cqe_get_data64(cqe);
+	unsigned op = ring_ud_op(ud);
+
+	switch (op) {
+	case OP_ACCEPT:
+		on_accept(w, cqe);
+		return;
+	case OP_TICK:
+		on_tick(w);
+		return;
+	case OP_CANCEL:
+	case OP_CLOSE:
+	case OP_SHUTDOWN:
+		return; /* fire-and-forget; failures are harmless */
+	default:
+		break;
+	}
+	uint32_t slot = ring_ud_slot(ud);
+	struct conn *c = slot < w->nconns ? &w->conns[slot] : NULL;
+	if (!c || c->state == CS_FREE || c->gen != ring_ud_gen(ud)) {
+		conn_orphan_cqe(w, op, cqe);
+		return;
+	}
+	conn_complete(w, c, op, cqe);
+}
+
+/* Work that waits for resources freed during this turn. */
+static void after_turn(struct worker *w)
+{
+	while (w->wait_head && w->bufs.nfree) {
+		struct conn *c = w->wait_head;
+		w->wait_head = c->wait_next;
+		if (!w->wait_head)
+			w->wait_tail = NULL;
+		conn_resume(w, c);
+	}
+	if (w->nobuf_head && w->pbuf_held < w->pbufs.count) {
+		struct conn *c = w->nobuf_head;
+		w->nobuf_head = NULL;
+		while (c) {
+			struct conn *next = c->nobuf_next;
+			c->flags &= (uint16_t)~CF_NOBUF;
+			conn_rearm_recv(w, c);
+			c = next;
+		}
+	}
+	if (!w->accept_armed && !w->accept_paused)
+		arm_accept(w);
+}
+
+static void loop(struct worker *w)
+{
+	struct io_uring *ring = &w->ring.uring;
+
+	arm_tick(w);
+	arm_accept(w);
+	while (!atomic_load_explicit(&w->srv->stop, memory_order_relaxed)) {
+		struct io_uring_cqe *cqe;
+		unsigned head, n = 0;
+
+		pbuf_flush(&w->pbufs);
+		int ret = io_uring_submit_and_wait(ring, 1);
+		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY && ret != -ETIME) {
+			log_err("worker %u: io_uring_enter: %s", w->id, strerror(-ret));
+			break;
+		}
+		clock_update(w);
+		io_uring_for_each_cqe(ring, head, cqe) {
+			dispatch(w, cqe);
+			n++;
+		}
+		io_uring_cq_advance(ring, n);
+		after_turn(w);
+	}
+}
+
+static int alloc_conns(struct worker *w)
+{
+	unsigned n = w->nconns;
+
+	w->conns = calloc(n, sizeof(*w->conns));
+	w->free_conns = calloc(n, sizeof(*w->free_conns));
+	w->in_free = calloc(n, sizeof(*w->in_free));
+	w->held_next = calloc(RECV_BUFS, sizeof(*w->held_next));
+	w->held_len = calloc(RECV_BUFS, sizeof(*w->held_len));
+	if (!w->conns || !w->free_conns || !w->in_free || !w->held_next || !w->held_len)
+		return -ENOMEM;
+	/* Input buffers are touched only when used; NORESERVE keeps an idle
+	 * server's footprint small however many connections it allows. */
+	w->in_size = (w->cfg->max_header_size + 1023) & ~(size_t)1023;
+	w->in_arena = mmap(NULL, (size_t)n * w->in_size, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (w->in_arena == MAP_FAILED)
+		return -ENOMEM;
+	for (unsigned i = 0; i < n; i++) {
+		w->free_conns[i] = n - 1 - i;
+		w->in_free[i] = n - 1 - i;
+	}
+	w->nfree_conns = w->in_nfree = n;
+	return 0;
+}
+
+static int setup(struct worker *w)
+{
+	const struct config *cfg = w->cfg;
+	const char *missing;
+	int ret;
+
+#define FAIL(what) do { w->init_what = what; return ret; } while (0)
+	ret = ring_init(&w->ring, cfg->ring_entries, CQ_MULT);
+	if (ret)
+		FAIL("io_uring_queue_init");
+	ret = ring_probe_ops(&w->ring, needed_ops, sizeof(needed_ops) / sizeof(needed_ops[0]), &missing);
+	if (ret) {
+		w->init_what = missing;
+		return ret;
+	}
+	w->nconns = cfg->max_conns;
+	unsigned reserved = 2 * cfg->pipe_count + 2;
+	ret = ftab_init(&w->ring, reserved, reserved + 2 * w->nconns + 16);
+	if (ret)
+		FAIL("registering the fixed file table (raise RLIMIT_NOFILE or lower --max-connections)");
+	ret = rbuf_init(&w->bufs, &w->ring, cfg->buf_count, cfg->buf_size);
+	if (ret)
+		FAIL("allocating response buffers");
+	if (pbuf_init(&w->pbufs, &w->ring, RECV_BUFS, RECV_BUF_SIZE, 0) == 0) {
+		w->pbuf_count = RECV_BUFS;
+		w->pbuf_size = RECV_BUF_SIZE;
+	}
+	ret = pipes_init(&w->pipes, &w->ring, cfg->pipe_count, cfg->pipe_size, 0);
+	if (ret)
+		FAIL("creating the pipe pool");
+	w->chunk = w->pipes.size;
+	ret = alloc_conns(w);
+	if (ret)
+		FAIL("allocating connection state");
+	/* Splices and cold reads run in io-wq threads: bound them. */
+	unsigned iowq[2] = { cfg->iowq_max, cfg->iowq_max };
+	io_uring_register_iowq_max_workers(&w->ring.uring, iowq);
+#undef FAIL
+	for (int k = 0; k < TK_COUNT; k++)
+		timer_list_init(&w->timers[k]);
+	w->how.flags = O_RDONLY | O_NOCTTY; /* no O_CLOEXEC: direct descriptors refuse it */
+	w->how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	w->tick.tv_sec = 1;
+	clock_update(w);
+	return 0;
+}
+
+static void teardown(struct worker *w)
+{
+	pbuf_free(&w->pbufs, &w->ring);
+	ring_exit(&w->ring); /* cancels everything and drops every fixed file */
+	pipes_free(&w->pipes);
+	rbuf_free(&w->bufs);
+	if (w->in_arena && w->in_arena != MAP_FAILED)
+		munmap(w->in_arena, (size_t)w->nconns * w->in_size);
+	free(w->conns);
+	free(w->free_conns);
+	free(w->in_free);
+	free(w->held_next);
+	free(w->held_len);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	if (w->cpu >= 0) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(w->cpu, &set);
+		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	}
+	w->init_err = setup(w);
+	sem_post(&w->ready);
+	if (!w->init_err)
+		loop(w);
+	teardown(w);
+	return NULL;
+}
+
+int worker_start(struct worker *w)
+{
+	sem_init(&w->ready, 0, 0);
+	return -pthread_create(&w->thread, NULL, worker_main, w);
+}

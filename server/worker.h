@@ -1,0 +1,163 @@
+/* worker: one thread, one ring, one listener; owns its connections.
+ *
+ * Nothing here is shared between workers except the read-only `server`
+ * (config, root directory fd, MIME table), so the hot path takes no lock. */
+#ifndef RS_WORKER_H
+#define RS_WORKER_H
+
+#include <linux/openat2.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "http.h"
+#include "mime.h"
+#include "pbuf.h"
+#include "pipes.h"
+#include "rbuf.h"
+#include "ring.h"
+#include "timer.h"
+
+/* Op tags in user_data: one per kind of completion the dispatch switch
+ * handles. */
+enum op {
+	OP_ACCEPT = 1,
+	OP_RECV,
+	OP_SEND,        /* a whole response in the conn's buffer */
+	OP_SEND_HEAD,   /* the head before a body chain (MSG_WAITALL, linked) */
+	OP_SEND_CHUNK,  /* read path: a body chunk from the buffer (linked to its read) */
+	OP_STATX,
+	OP_OPEN,
+	OP_READ,        /* small file: the whole body after the head */
+	OP_READ_CHUNK,  /* read path: one chunk */
+	OP_SPLICE_IN,   /* file -> pipe */
+	OP_SPLICE_OUT,  /* pipe -> socket */
+	OP_SHUTDOWN,
+	OP_CANCEL,
+	OP_CLOSE,
+	OP_TICK,
+};
+
+enum conn_state {
+	CS_FREE = 0,
+	CS_IDLE,      /* waiting for (the rest of) a request head */
+	CS_WAITBUF,   /* a request is parsed but no response buffer is free */
+	CS_STAT,      /* statx in flight */
+	CS_OPEN,      /* openat2 in flight */
+	CS_SEND,      /* a whole response (maybe after its read) is going out */
+	CS_SPLICE,    /* body going out through a pipe */
+	CS_READSEND,  /* body going out through the buffer, chunk by chunk */
+	CS_LINGER,    /* write side shut, draining input before the close */
+	CS_CLOSING,   /* cancelled; waiting for in-flight ops to complete */
+};
+
+enum conn_flag {
+	CF_KEEPALIVE = 1u << 0,
+	CF_HEAD = 1u << 1,       /* HEAD request: no body */
+	CF_RECV_ARMED = 1u << 2,
+	CF_RECV_STOP = 1u << 3,  /* recv cancelled for backpressure */
+	CF_EOF = 1u << 4,        /* peer shut its write side */
+	CF_CANCELLED = 1u << 5,
+	CF_INDEX = 1u << 6,      /* looking up dir/index.html */
+	CF_TRAILING = 1u << 7,   /* the decoded path ended in '/' */
+	CF_NOBUF = 1u << 8,      /* recv ended with ENOBUFS: re-arm when buffers return */
+	CF_HTTP10 = 1u << 9,
+};
+
+struct conn {
+	uint32_t gen;
+	uint8_t state;
+	uint16_t flags;
+	uint16_t pending;     /* our SQEs whose last CQE has not arrived */
+	int32_t sock;         /* fixed slot */
+	int32_t file;         /* fixed slot or -1 */
+	int32_t buf;          /* rbuf index or -1 */
+	int32_t pipe;         /* pipe index or -1 */
+	int32_t in;           /* input buffer index or -1 */
+	uint32_t in_len;
+	size_t scan;          /* parser resume point */
+	uint32_t head_len;    /* bytes of the request being answered */
+	uint32_t tgt_off, tgt_len, q_len; /* path and query of the target, in `in` */
+	int32_t held_head, held_tail; /* provided buffers not yet copied in */
+	uint32_t held_off;
+	uint16_t held_count;
+	uint64_t discard;     /* request body bytes still to skip */
+	uint64_t off, end;    /* body range still to send: [off, end) */
+	uint32_t pipe_fill;   /* bytes in the pipe not yet sent */
+	uint32_t send_off, send_len;
+	uint32_t chunk;       /* read path: bytes in the current chunk */
+	uint8_t tkind;        /* enum timer_kind of the list tn is on */
+	struct timer_node tn;
+	struct conn *wait_next;  /* on the worker's response-buffer wait list */
+	struct conn *nobuf_next; /* on the worker's provided-buffer wait list */
+};
+
+enum timer_kind { TK_HEADER, TK_KEEPALIVE, TK_SEND, TK_LINGER, TK_COUNT };
+
+struct server {
+	const struct config *cfg;
+	int rootfd;
+	struct mime_table mime;
+	struct http_limits lim;
+	atomic_int stop;
+};
+
+struct worker {
+	unsigned id;
+	int cpu;              /* -1: not pinned */
+	pthread_t thread;
+	sem_t ready;
+	int init_err;         /* -errno of a failed start */
+	const char *init_what;
+	struct server *srv;
+	const struct config *cfg;
+	int listen_fd;
+
+	struct ring ring;
+	struct rbuf_pool bufs;
+	struct pbuf_ring pbufs;
+	struct pipe_pool pipes;
+	size_t chunk;         /* bytes per splice: min(pipe size, config) */
+
+	struct conn *conns;
+	unsigned nconns;
+	uint32_t *free_conns;
+	unsigned nfree_conns;
+
+	char *in_arena;       /* input buffers, one per active connection */
+	size_t in_size;
+	uint32_t *in_free;
+	unsigned in_nfree;
+
+	int32_t *held_next;   /* per provided buffer: next in a conn's held chain */
+	uint32_t *held_len;
+	unsigned pbuf_held;
+
+	struct timer_list timers[TK_COUNT];
+	struct conn *wait_head, *wait_tail; /* waiting for a response buffer */
+	struct conn *nobuf_head;            /* waiting for provided buffers */
+	unsigned pbuf_size, pbuf_count;
+
+	bool accept_armed;
+	bool accept_paused;   /* no free conn or slot: resume when one frees */
+	uint64_t now;         /* monotonic seconds */
+	time_t date_sec;
+	char date[32];
+	struct open_how how;
+	struct __kernel_timespec tick;
+
+	struct http_request req; /* scratch: one request is parsed at a time */
+};
+
+/* Create the listener-independent state and start the thread; the thread
+ * sets up its ring (SINGLE_ISSUER needs the submitting thread to create it)
+ * and posts `ready` with init_err set. 0 or -errno from pthread_create. */
+int worker_start(struct worker *w);
+
+/* For conn.c: a connection slot became free (resume a paused accept). */
+void worker_conn_freed(struct worker *w);
+
+#endif
