@@ -34,7 +34,7 @@ static int try_init(struct ring *r, unsigned entries, unsigned cq, unsigned flag
 	struct io_uring_params p;
 
 	memset(&p, 0, sizeof(p));
-	p.flags = flags | IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL;
+	p.flags = flags | IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP | IORING_SETUP_SUBMIT_ALL;
 	p.cq_entries = cq;
 	int ret = io_uring_queue_init_params(entries, &r->uring, &p);
 	if (ret == 0) {

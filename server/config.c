@@ -34,6 +34,7 @@ enum kind {
 enum {
 	O_BUFFERS = 256, O_BUFSIZE, O_PIPES, O_PIPESIZE, O_MAXHDRSIZE,
 	O_MAXHDRS, O_MAXLINE, O_HDRTO, O_KATO, O_SENDTO, O_LINGERTO, O_IOWQ,
+	O_BACKLOG, O_RECVBUFS, O_RECVBUFSIZE,
 	O_NOPIN,
 };
 
@@ -85,6 +86,12 @@ static const struct spec specs[] = {
 	  "time without send progress before closing" },
 	{ O_LINGERTO, "linger-timeout", K_UINT, 0, 60, U(linger_timeout), "SEC",
 	  "time to drain a closing connection" },
+	{ O_BACKLOG, "backlog", K_UINT, 1, 65535, U(backlog), "N",
+	  "listen queue length per worker" },
+	{ O_RECVBUFS, "recv-buffers", K_POW2, 16, 32768, U(recv_bufs), "N",
+	  "provided receive buffers per worker" },
+	{ O_RECVBUFSIZE, "recv-buffer-size", K_SIZE, 512, 64 * KIB, S(recv_buf_size),
+	  "SIZE", "size of each receive buffer" },
 	{ O_IOWQ, "iowq-max", K_UINT, 1, 4096, U(iowq_max), "N",
 	  "io-wq worker threads per ring" },
 	{ O_NOPIN, "no-pin", K_FLAG, 0, 0, NONE, NULL,
@@ -150,6 +157,9 @@ static void set_defaults(struct config *cfg)
 	cfg->keepalive_timeout = 15;
 	cfg->send_timeout = 60;
 	cfg->linger_timeout = 2;
+	cfg->backlog = 4096;
+	cfg->recv_bufs = 1024;
+	cfg->recv_buf_size = 4 * KIB;
 	cfg->iowq_max = 64;
 	cfg->pin_cpus = 1;
 }

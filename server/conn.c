@@ -620,6 +620,10 @@ static void conn_process(struct worker *w, struct conn *c)
 			respond_error(w, c, w->req.status, true);
 			return;
 		}
+		if (n == -2 && c->in_len == w->in_size) {
+			respond_error(w, c, 431, true); /* cannot happen: the parser's limits are smaller */
+			return;
+		}
 		if (n > 0) {
 			timer_del(&c->tn);
 			c->head_len = (uint32_t)n;

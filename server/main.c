@@ -18,8 +18,6 @@
 #include "ring.h"
 #include "worker.h"
 
-#define LISTEN_BACKLOG 4096
-
 /* Raise a soft limit to its hard limit; returns the soft limit in force. */
 static rlim_t raise_limit(int res)
 {
@@ -85,7 +83,7 @@ static int start_workers(struct server *srv, struct worker *ws, unsigned n)
 		w->cpu = cfg->pin_cpus ? nth_cpu(i) : -1;
 		/* Port 0: the first listener gets a port from the kernel and
 		 * every other worker joins it there. */
-		w->listen_fd = listen_open(cfg, port, LISTEN_BACKLOG, &port);
+		w->listen_fd = listen_open(cfg, port, cfg->backlog, &port);
 		if (w->listen_fd < 0) {
 			fprintf(stderr, "ringserve: cannot listen on %s port %u: %s\n",
 				cfg->bind_str ? cfg->bind_str : "all interfaces", port,
@@ -152,6 +150,8 @@ int main(int argc, char **argv)
 		return 2;
 	rlim_t nofile = raise_limit(RLIMIT_NOFILE);
 	raise_limit(RLIMIT_MEMLOCK);
+	/* Buffers hold a statx result at their tail: keep them page-sized. */
+	cfg.buf_size = (cfg.buf_size + 4095) & ~(uint64_t)4095;
 	if (cfg.max_conns == 0)
 		cfg.max_conns = default_max_conns(&cfg, nofile);
 	ret = mime_load(&srv.mime, NULL);

@@ -18,8 +18,6 @@
 #include <time.h>
 
 #define CQ_MULT 8          /* multishot ops post many CQEs per SQE */
-#define RECV_BUFS 1024     /* provided buffers per worker (power of two) */
-#define RECV_BUF_SIZE 4096
 
 static const int needed_ops[] = {
 	IORING_OP_ACCEPT, IORING_OP_RECV, IORING_OP_SEND, IORING_OP_STATX,
@@ -194,13 +192,15 @@ static int alloc_conns(struct worker *w)
 	w->conns = calloc(n, sizeof(*w->conns));
 	w->free_conns = calloc(n, sizeof(*w->free_conns));
 	w->in_free = calloc(n, sizeof(*w->in_free));
-	w->held_next = calloc(RECV_BUFS, sizeof(*w->held_next));
-	w->held_len = calloc(RECV_BUFS, sizeof(*w->held_len));
+	w->held_next = calloc(w->cfg->recv_bufs, sizeof(*w->held_next));
+	w->held_len = calloc(w->cfg->recv_bufs, sizeof(*w->held_len));
 	if (!w->conns || !w->free_conns || !w->in_free || !w->held_next || !w->held_len)
 		return -ENOMEM;
 	/* Input buffers are touched only when used; NORESERVE keeps an idle
 	 * server's footprint small however many connections it allows. */
-	w->in_size = (w->cfg->max_header_size + 1023) & ~(size_t)1023;
+	/* One byte more than the largest head: the parser can only call a
+	 * head too large once it sees the byte past the limit. */
+	w->in_size = (w->cfg->max_header_size + 1 + 1023) & ~(size_t)1023;
 	w->in_arena = mmap(NULL, (size_t)n * w->in_size, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (w->in_arena == MAP_FAILED)
@@ -236,10 +236,8 @@ static int setup(struct worker *w)
 	ret = rbuf_init(&w->bufs, &w->ring, cfg->buf_count, cfg->buf_size);
 	if (ret)
 		FAIL("allocating response buffers");
-	if (pbuf_init(&w->pbufs, &w->ring, RECV_BUFS, RECV_BUF_SIZE, 0) == 0) {
-		w->pbuf_count = RECV_BUFS;
-		w->pbuf_size = RECV_BUF_SIZE;
-	}
+	/* Without buffer rings, recv goes straight into the input buffer. */
+	pbuf_init(&w->pbufs, &w->ring, cfg->recv_bufs, (unsigned)cfg->recv_buf_size, 0);
 	ret = pipes_init(&w->pipes, &w->ring, cfg->pipe_count, cfg->pipe_size, 0);
 	if (ret)
 		FAIL("creating the pipe pool");

@@ -139,7 +139,6 @@ struct worker {
 	struct timer_list timers[TK_COUNT];
 	struct conn *wait_head, *wait_tail; /* waiting for a response buffer */
 	struct conn *nobuf_head;            /* waiting for provided buffers */
-	unsigned pbuf_size, pbuf_count;
 
 	bool accept_armed;
 	bool accept_paused;   /* no free conn or slot: resume when one frees */

@@ -62,7 +62,7 @@ static void test_error(void)
 
 	CHECK(n > 0);
 	buf[n > 0 ? n : 0] = 0;
-	CHECK(strncmp(buf, "HTTP/1.1 405 Method Not Allowed\r\n", 34) == 0);
+	CHECK(strncmp(buf, "HTTP/1.1 405 Method Not Allowed\r\n", 33) == 0);
 	CHECK(strstr(buf, "\r\nAllow: GET, HEAD\r\n"));
 	CHECK(strstr(buf, "\r\nConnection: close\r\n"));
 	const char *body = strstr(buf, "\r\n\r\n");

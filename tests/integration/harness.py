@@ -1,0 +1,425 @@
+"""Shared helpers for the integration tests (Python 3 stdlib only).
+
+A test builds a temporary root, starts the real binary on a loopback port the
+kernel picks, speaks raw HTTP over plain sockets and records failures with
+check(). Exit codes follow the project's convention: 0 pass, 1 fail, 77 skip.
+
+Every socket operation has a timeout so that a hung server fails a test
+instead of hanging it, and every server started here is killed when the test
+process ends, whatever way it ends.
+"""
+
+import atexit
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+SOCK_TIMEOUT = 5.0
+START_TIMEOUT = 10.0
+STOP_TIMEOUT = 10.0
+SKIP = 77
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LISTEN_RE = re.compile(r"listening on \[?([0-9a-f.:]+)\]?:(\d+)")
+# Sanitizer reports mean a bug even when the process still exits cleanly.
+SANITIZER_RE = re.compile(
+    r"ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|"
+    r"WARNING: ThreadSanitizer")
+
+
+def binary():
+    """The server binary: $RINGSERVE (set by meson) or the default build."""
+    path = os.environ.get("RINGSERVE") or os.path.join(
+        HERE, "..", "..", "build", "server", "ringserve")
+    if not os.access(path, os.X_OK):
+        print("FAIL: server binary not found or not executable: %s" % path)
+        sys.exit(1)
+    return path
+
+
+# ---------------------------------------------------------------- results
+
+_failures = []
+
+
+def check(cond, what):
+    """Record a failure (and print it at once) unless cond holds."""
+    if not cond:
+        _failures.append(what)
+        print("FAIL: %s" % what, flush=True)
+    return bool(cond)
+
+
+def case(fn):
+    """Run one test case; an exception is one failure, not the end of the
+    test, so one bug does not hide the others."""
+    try:
+        fn()
+    except Exception:
+        check(False, "%s raised:\n%s" % (fn.__name__, traceback.format_exc()))
+
+
+def finish():
+    """Stop every server (checking for crashes), print a summary, exit."""
+    for srv in list(_servers):
+        srv.stop()
+    name = os.path.basename(sys.argv[0])
+    if _failures:
+        print("%s: %d failure(s)" % (name, len(_failures)))
+        sys.exit(1)
+    print("%s: ok" % name)
+    sys.exit(0)
+
+
+def skip(why):
+    print("SKIP: %s" % why)
+    sys.exit(SKIP)
+
+
+# ---------------------------------------------------------------- files
+
+def make_tree(files, base=None):
+    """Create a temporary base dir with root/ inside it (so tests can put
+    things *beside* the root) and fill root with `files`: a dict from a
+    relative path to bytes (a file) or None (an empty directory).
+    Returns (base, root); both are removed at exit."""
+    if base is None:
+        base = tempfile.mkdtemp(prefix="ringserve-it-")
+        atexit.register(shutil.rmtree, base, True)
+    root = os.path.join(base, "root")
+    os.makedirs(root, exist_ok=True)
+    for rel, data in files.items():
+        path = os.path.join(root, rel)
+        if data is None:
+            os.makedirs(path, exist_ok=True)
+            continue
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+    return base, root
+
+
+# ---------------------------------------------------------------- server
+
+_servers = []
+
+
+def _kill_all():
+    for srv in list(_servers):
+        srv.kill()
+
+
+atexit.register(_kill_all)
+
+
+def _on_signal(signum, frame):
+    # meson kills a timed-out test with SIGTERM: take the servers with us.
+    _kill_all()
+    os._exit(1)
+
+
+signal.signal(signal.SIGTERM, _on_signal)
+
+
+class Server:
+    """The binary started as `-b BIND -p 0 -t 2 ROOT EXTRA...`; the port is
+    learned from its 'listening on ADDR:PORT' stderr line."""
+
+    def __init__(self, root, extra=(), bind="127.0.0.1", threads=2,
+                 args=None):
+        self.bind = bind
+        if args is None:
+            args = ["-b", bind, "-p", "0", "-t", str(threads), root]
+            args += list(extra)
+        self.argv = [binary()] + list(args)
+        self.stderr = b""
+        self._lock = threading.Lock()
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE)
+        _servers.append(self)
+        self.port = None
+        try:
+            self.host, self.port = self._wait_listening()
+        except Exception:
+            self.kill()
+            raise
+        # Keep draining stderr so a chatty server never blocks on the pipe.
+        self._drain = threading.Thread(target=self._drain_stderr, daemon=True)
+        self._drain.start()
+
+    def _wait_listening(self):
+        deadline = time.monotonic() + START_TIMEOUT
+        fd = self.proc.stderr.fileno()
+        buf = b""
+        while True:
+            m = LISTEN_RE.search(buf.decode("utf-8", "replace"))
+            if m:
+                self.stderr = buf
+                return m.group(1), int(m.group(2))
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise RuntimeError("server did not report 'listening on' "
+                                   "within %gs; argv=%s stderr:\n%s"
+                                   % (START_TIMEOUT, self.argv,
+                                      buf.decode("utf-8", "replace")))
+            r, _, _ = select.select([fd], [], [], min(left, 0.2))
+            chunk = os.read(fd, 65536) if r else b""
+            if r and not chunk:
+                rc = self.proc.wait(timeout=STOP_TIMEOUT)
+                raise RuntimeError("server exited (status %s) before "
+                                   "listening; argv=%s stderr:\n%s"
+                                   % (rc, self.argv,
+                                      buf.decode("utf-8", "replace")))
+            buf += chunk
+
+    def _drain_stderr(self):
+        fd = self.proc.stderr.fileno()
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            with self._lock:
+                self.stderr += chunk
+
+    def stderr_text(self):
+        with self._lock:
+            return self.stderr.decode("utf-8", "replace")
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def connect(self, timeout=SOCK_TIMEOUT):
+        fam = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        s = socket.socket(fam, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        s.connect((self.host, self.port))
+        return Conn(s)
+
+    def kill(self):
+        """Unconditional cleanup (atexit): no test leaves a process."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            try:
+                self.proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                pass
+        if self in _servers:
+            _servers.remove(self)
+
+    def stop(self):
+        """SIGTERM, wait, SIGKILL if needed; a crash (a signal other than
+        SIGTERM/SIGKILL, a non-zero exit, a sanitizer report) is a failure.
+        Returns the exit status."""
+        if self not in _servers:
+            return self.proc.returncode
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                print("WARN: server ignored SIGTERM for %gs; killing"
+                      % STOP_TIMEOUT)
+                self.proc.kill()
+                self.proc.wait()
+        _servers.remove(self)
+        if getattr(self, "_drain", None):
+            self._drain.join(timeout=2)
+        rc = self.proc.returncode
+        err = self.stderr_text()
+        ok_signal = rc in (0, -signal.SIGTERM, -signal.SIGKILL)
+        check(ok_signal, "server %s exited with status %s (crash?); "
+              "stderr tail:\n%s" % (self.argv, rc, err[-4000:]))
+        m = SANITIZER_RE.search(err)
+        check(not m, "sanitizer report in server stderr:\n%s"
+              % err[max(0, m.start() - 200):][:6000] if m else "")
+        return rc
+
+
+# ---------------------------------------------------------------- HTTP
+
+class Response:
+    def __init__(self):
+        self.version = ""
+        self.status = 0
+        self.reason = ""
+        self.headers = {}      # lower-case name -> last value
+        self.header_list = []  # [(lower-case name, value)] in order
+        self.body = b""
+        self.raw_head = b""
+
+    def media_type(self):
+        """Content-Type without parameters, lower-cased."""
+        return self.headers.get("content-type", "").split(";")[0].strip() \
+            .lower()
+
+    def count(self, name):
+        return sum(1 for n, _ in self.header_list if n == name)
+
+    def __repr__(self):
+        return "<%s %d %s, %d body bytes>" % (
+            self.version, self.status, self.headers, len(self.body))
+
+
+class Closed(Exception):
+    """The peer closed before a full response arrived."""
+
+
+class Conn:
+    """A client connection with a read buffer, so pipelined responses that
+    arrive in one recv are split correctly."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+
+    def close(self):
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode("latin-1")
+        self.sock.sendall(data)
+
+    def _fill(self):
+        """Read more bytes into buf; False on EOF (or reset)."""
+        try:
+            chunk = self.sock.recv(1 << 20)
+        except ConnectionResetError:
+            return False
+        if not chunk:
+            return False
+        self.buf += chunk
+        return True
+
+    def _take(self, n):
+        while len(self.buf) < n:
+            if not self._fill():
+                raise Closed("connection closed with %d of %d body bytes"
+                             % (len(self.buf), n))
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            if not self._fill():
+                raise Closed("connection closed mid-line; got %r"
+                             % self.buf[:200])
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def read_response(self, method="GET"):
+        """Read exactly one response. HEAD, 1xx, 204 and 304 have no body;
+        otherwise the body is framed by Content-Length, chunked coding or
+        the connection close."""
+        while b"\r\n\r\n" not in self.buf:
+            if not self._fill():
+                raise Closed("connection closed before a full response head;"
+                             " got %r" % self.buf[:300])
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        r = Response()
+        r.raw_head = head
+        lines = head.split(b"\r\n")
+        m = re.match(rb"(HTTP/\d\.\d) (\d{3})(?: (.*))?$", lines[0])
+        if not m:
+            raise ValueError("bad status line %r" % lines[0])
+        r.version = m.group(1).decode()
+        r.status = int(m.group(2))
+        r.reason = (m.group(3) or b"").decode("latin-1")
+        for ln in lines[1:]:
+            name, sep, value = ln.partition(b":")
+            if not sep:
+                raise ValueError("bad header line %r" % ln)
+            n = name.decode("latin-1").lower()
+            v = value.strip().decode("latin-1")
+            r.header_list.append((n, v))
+            r.headers[n] = v
+        if method == "HEAD" or r.status < 200 or r.status in (204, 304):
+            return r
+        if "content-length" in r.headers:
+            r.body = self._take(int(r.headers["content-length"]))
+        elif "chunked" in r.headers.get("transfer-encoding", "").lower():
+            body = b""
+            while True:
+                size = int(self._line().split(b";")[0], 16)
+                if size == 0:
+                    while self._line():
+                        pass
+                    break
+                body += self._take(size)
+                self._line()
+            r.body = body
+        else:
+            while self._fill():
+                pass
+            r.body, self.buf = self.buf, b""
+        return r
+
+    def read_all(self, timeout=SOCK_TIMEOUT):
+        """Everything until EOF; (bytes, closed). closed is False when the
+        timeout passed first."""
+        self.sock.settimeout(timeout)
+        try:
+            while self._fill():
+                pass
+            closed = True
+        except socket.timeout:
+            closed = False
+        finally:
+            self.sock.settimeout(SOCK_TIMEOUT)
+        out, self.buf = self.buf, b""
+        return out, closed
+
+    def closed_by_peer(self, timeout=3.0):
+        """True when the server closes (EOF or reset) within timeout with no
+        further bytes. Extra bytes count as 'not closed'."""
+        data, closed = self.read_all(timeout)
+        return closed and not data
+
+
+def request(path, method="GET", version="HTTP/1.1", host="localhost",
+            headers=()):
+    lines = ["%s %s %s" % (method, path, version)]
+    if host is not None:
+        lines.append("Host: %s" % host)
+    lines += list(headers)
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def get(srv, path, method="GET", **kw):
+    """One request on a fresh connection; returns the Response."""
+    with srv.connect() as c:
+        c.send(request(path, method, **kw))
+        return c.read_response(method)
+
+
+def raw(srv, data, method="GET"):
+    """Send raw bytes on a fresh connection; (Response, conn) with the
+    connection left open for closure checks (caller closes)."""
+    c = srv.connect()
+    c.send(data)
+    return c.read_response(method), c
+
+
+IMF_FIXDATE_RE = re.compile(
+    r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} "
+    r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} "
+    r"\d{2}:\d{2}:\d{2} GMT$")
