@@ -91,6 +91,7 @@ static const char *op_name(int op)
 	case IORING_OP_CLOSE: return "CLOSE";
 	case IORING_OP_ASYNC_CANCEL: return "ASYNC_CANCEL";
 	case IORING_OP_TIMEOUT: return "TIMEOUT";
+	case IORING_OP_POLL_ADD: return "POLL_ADD";
 	default: return "(unnamed op)";
 	}
 }

@@ -66,16 +66,14 @@ static const uint8_t tchar[256] = {
 	['`'] = 1, ['|'] = 1, ['~'] = 1,
 };
 
-static bool is_vchar(unsigned char c)
-{
-	return c >= 0x21 && c <= 0x7e;
-}
+/* VCHAR: request-target bytes. */
+static const uint8_t vchar[256] = { ['!' ... '~'] = 1 };
 
-/* field-value bytes: HTAB, SP, VCHAR, obs-text; every other CTL is refused. */
-static bool is_field(unsigned char c)
-{
-	return c == '\t' || (c >= 0x20 && c != 0x7f);
-}
+/* field-value bytes: HTAB, SP, VCHAR, obs-text; every other CTL (NUL, bare
+ * CR or LF, DEL...) is refused. */
+static const uint8_t fieldc[256] = {
+	['\t'] = 1, [' ' ... '~'] = 1, [0x80 ... 0xff] = 1,
+};
 
 static bool is_ows(char c)
 {
@@ -180,7 +178,7 @@ static int st_method(struct lex *L, unsigned char c)
  * A CR here is HTTP/0.9 ("GET /\r\n"), which we refuse. */
 static int st_target(struct lex *L, unsigned char c)
 {
-	if (is_vchar(c)) {
+	if (vchar[c]) {
 		if (L->st == S_TARGET0 && L->req)
 			L->req->target.p = L->buf + L->pos;
 		L->st = S_TARGET;
@@ -265,7 +263,7 @@ static int st_name(struct lex *L, unsigned char c)
 
 static int st_value(struct lex *L, unsigned char c)
 {
-	if (is_field(c))
+	if (fieldc[c])
 		return 0;
 	if (c != '\r') /* NUL, bare LF, other CTLs */
 		return -400;
@@ -303,13 +301,47 @@ static int lex_step(struct lex *L, unsigned char c)
 	return -400;
 }
 
+/* Skip the plain continuation bytes of a method, target, name or value in
+ * one tight loop (these are most of a head). It stops before any byte that
+ * a transition or a limit must judge, so the verdict is the per-byte one. */
+static void lex_skip(struct lex *L)
+{
+	const unsigned char *p = (const unsigned char *)L->buf;
+	size_t i = L->pos, end = L->len < L->max_head ? L->len : L->max_head;
+	size_t line_end = (size_t)2 * L->blank + L->max_line;
+
+	if (L->st >= S_METHOD && L->st <= S_RL_LF && line_end < end)
+		end = line_end;
+	switch (L->st) {
+	case S_METHOD:
+	case S_NAME:
+		while (i < end && tchar[p[i]])
+			i++;
+		break;
+	case S_TARGET:
+		while (i < end && vchar[p[i]])
+			i++;
+		break;
+	case S_VALUE:
+		while (i < end && fieldc[p[i]])
+			i++;
+		break;
+	default:
+		return;
+	}
+	L->pos = (uint32_t)i;
+}
+
 /* Runs to the end of the head (LEX_DONE, pos just past it), the end of the
  * bytes (LEX_AGAIN) or the first error (-status, pos at the bad byte). */
 static int lex_run(struct lex *L)
 {
 	int r;
 
-	for (; L->pos < L->len; L->pos++) {
+	for (;;) {
+		lex_skip(L);
+		if (L->pos >= L->len)
+			return LEX_AGAIN;
 		r = lex_limit(L);
 		if (!r)
 			r = lex_step(L, (unsigned char)L->buf[L->pos]);
@@ -317,8 +349,8 @@ static int lex_run(struct lex *L)
 			L->pos++;
 		if (r)
 			return r;
+		L->pos++;
 	}
-	return LEX_AGAIN;
 }
 
 /* ---- checks on whole values, after the filling pass ---- */

@@ -3,7 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-int log_level = LOG_DEBUG;
+int log_level = LOG_INFO;
 
 void log_msg(int level, const char *fmt, ...)
 {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -106,7 +107,11 @@ static int start_workers(struct server *srv, struct worker *ws, unsigned n)
 
 static void stop_workers(struct server *srv, struct worker *ws, unsigned n)
 {
+	uint64_t one = 1;
+
 	atomic_store(&srv->stop, 1);
+	if (write(srv->wake_fd, &one, sizeof(one)) < 0)
+		log_warn("waking workers: %s", strerror(errno));
 	for (unsigned i = 0; i < n; i++) {
 		if (ws[i].thread)
 			pthread_join(ws[i].thread, NULL);
@@ -145,6 +150,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	srv.cfg = &cfg;
+	srv.wake_fd = eventfd(0, EFD_CLOEXEC);
+	if (srv.wake_fd < 0) {
+		fprintf(stderr, "ringserve: eventfd: %s\n", strerror(errno));
+		return 1;
+	}
 	srv.rootfd = open_root(cfg.root);
 	if (srv.rootfd < 0)
 		return 2;

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@ static const int needed_ops[] = {
 	IORING_OP_ACCEPT, IORING_OP_RECV, IORING_OP_SEND, IORING_OP_STATX,
 	IORING_OP_OPENAT2, IORING_OP_READ_FIXED, IORING_OP_READ, IORING_OP_SPLICE,
 	IORING_OP_SHUTDOWN, IORING_OP_CLOSE, IORING_OP_ASYNC_CANCEL, IORING_OP_TIMEOUT,
+	IORING_OP_POLL_ADD,
 };
 
 static void clock_update(struct worker *w)
@@ -62,6 +64,15 @@ static void arm_tick(struct worker *w)
 
 	io_uring_prep_timeout(sqe, &w->tick, 0, 0);
 	io_uring_sqe_set_data64(sqe, ring_ud(OP_TICK, 0, 0));
+}
+
+/* A poll (not a read) so that every worker sees the one write. */
+static void arm_wake(struct worker *w)
+{
+	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+
+	io_uring_prep_poll_add(sqe, w->srv->wake_fd, POLLIN);
+	io_uring_sqe_set_data64(sqe, ring_ud(OP_WAKE, 0, 0));
 }
 
 void worker_conn_freed(struct worker *w)
@@ -119,6 +130,7 @@ static void dispatch(struct worker *w, const struct io_uring_cqe *cqe)
 	case OP_TICK:
 		on_tick(w);
 		return;
+	case OP_WAKE: /* the loop condition reads srv->stop */
 	case OP_CANCEL:
 	case OP_CLOSE:
 	case OP_SHUTDOWN:
@@ -164,6 +176,7 @@ static void loop(struct worker *w)
 	struct io_uring *ring = &w->ring.uring;
 
 	arm_tick(w);
+	arm_wake(w);
 	arm_accept(w);
 	while (!atomic_load_explicit(&w->srv->stop, memory_order_relaxed)) {
 		struct io_uring_cqe *cqe;

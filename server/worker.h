@@ -39,6 +39,7 @@ enum op {
 	OP_CANCEL,
 	OP_CLOSE,
 	OP_TICK,
+	OP_WAKE,        /* the stop eventfd became readable */
 };
 
 enum conn_state {
@@ -103,6 +104,7 @@ struct server {
 	struct mime_table mime;
 	struct http_limits lim;
 	atomic_int stop;
+	int wake_fd;          /* eventfd: written once to wake every worker */
 };
 
 struct worker {

@@ -6,6 +6,7 @@ import email.utils
 import os
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (IMF_FIXDATE_RE, Server, case, check, finish, get,
                      make_tree, request)

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (Server, binary, case, check, finish, make_tree, request)
 

@@ -8,6 +8,7 @@ import socket
 import sys
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (Closed, IMF_FIXDATE_RE, Server, case, check, finish,
                      get, make_tree, raw, request)

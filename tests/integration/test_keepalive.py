@@ -3,9 +3,12 @@
 Connection: close rules, pipelining in order, requests split across reads."""
 
 import os
+import socket
+import struct
 import sys
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (Server, case, check, finish, make_tree, request)
 
@@ -161,9 +164,34 @@ def t_split_request():
                   "request split at %s: %r" % (cut, r))
 
 
+def t_client_aborts():
+    """Clients that reset or vanish mid-response (pipelined, mid-body, before
+    reading anything) must cost the server nothing but the connection."""
+    for i in range(20):
+        c = srv.connect()
+        c.send(request("/m1.bin") * 3)
+        if i % 2:
+            c.sock.recv(1000 + i * 7000)
+        # SO_LINGER 0: close sends RST, as a killed client does.
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                          struct.pack("ii", 1, 0))
+        c.close()
+    for _ in range(20):
+        c = srv.connect()
+        c.send(request("/m1.bin"))
+        c.close()
+    time.sleep(0.2)
+    check(srv.alive(), "server died after clients aborted mid-response")
+    with srv.connect() as c:
+        c.send(request("/m1.bin"))
+        r = c.read_response()
+        check(r.status == 200 and r.body == files["m1.bin"],
+              "GET after client aborts: %r" % r)
+
+
 for t in [t_hundred_sequential, t_http10_default_close, t_http10_keepalive,
           t_connection_close, t_pipelined, t_pipelined_ending_in_close,
-          t_pipelined_head_get, t_split_request]:
+          t_pipelined_head_get, t_split_request, t_client_aborts]:
     case(t)
 check(srv.alive(), "server died during the test")
 finish()
