@@ -34,7 +34,7 @@ enum kind {
 enum {
 	O_BUFFERS = 256, O_BUFSIZE, O_PIPES, O_PIPESIZE, O_MAXHDRSIZE,
 	O_MAXHDRS, O_MAXLINE, O_HDRTO, O_KATO, O_SENDTO, O_LINGERTO, O_IOWQ,
-	O_BACKLOG, O_RECVBUFS, O_RECVBUFSIZE,
+	O_BACKLOG, O_RECVBUFS, O_RECVBUFSIZE, O_DRAINTO,
 	O_NOPIN,
 };
 
@@ -86,6 +86,8 @@ static const struct spec specs[] = {
 	  "time without send progress before closing" },
 	{ O_LINGERTO, "linger-timeout", K_UINT, 0, 60, U(linger_timeout), "SEC",
 	  "time to drain a closing connection" },
+	{ O_DRAINTO, "drain-timeout", K_UINT, 0, 3600, U(drain_timeout), "SEC",
+	  "on SIGTERM/SIGINT, time to finish responses in flight" },
 	{ O_BACKLOG, "backlog", K_UINT, 1, 65535, U(backlog), "N",
 	  "listen queue length per worker" },
 	{ O_RECVBUFS, "recv-buffers", K_POW2, 16, 32768, U(recv_bufs), "N",
@@ -157,6 +159,7 @@ static void set_defaults(struct config *cfg)
 	cfg->keepalive_timeout = 15;
 	cfg->send_timeout = 60;
 	cfg->linger_timeout = 2;
+	cfg->drain_timeout = 30;
 	cfg->backlog = 4096;
 	cfg->recv_bufs = 1024;
 	cfg->recv_buf_size = 4 * KIB;

@@ -28,6 +28,7 @@ struct config {
 	unsigned keepalive_timeout;/* --keepalive-timeout SEC, 0..3600, default 15 (0: no keep-alive) */
 	unsigned send_timeout;     /* --send-timeout SEC, 1..3600, default 60 */
 	unsigned linger_timeout;   /* --linger-timeout SEC, 0..60, default 2 */
+	unsigned drain_timeout;    /* --drain-timeout SEC, 0..3600, default 30 */
 	unsigned backlog;          /* --backlog, listen queue, 1..65535, default 4096 */
 	unsigned recv_bufs;        /* --recv-buffers, provided buffers per worker, power of two 16..32768, default 1024 */
 	uint64_t recv_buf_size;    /* --recv-buffer-size, 512..64K, default 4K */

@@ -252,8 +252,8 @@ static void conn_free(struct worker *w, struct conn *c)
 	if (c->file >= 0)
 		close_slot(w, c->file);
 	close_slot(w, c->sock);
-	if (c->pipe >= 0)
-		pipes_put(&w->pipes, c->pipe, 1); /* 1: check for leftovers */
+	if (c->pipe >= 0) /* still held: a transfer cut short, maybe bytes left */
+		pipes_put(&w->pipes, &w->ring, c->pipe, c->pipe_fill + 1);
 	if (c->buf >= 0)
 		rbuf_put(&w->bufs, c->buf);
 	while (c->held_head >= 0)
@@ -326,7 +326,7 @@ static void release_response(struct worker *w, struct conn *c)
 		c->file = -1;
 	}
 	if (c->pipe >= 0) {
-		pipes_put(&w->pipes, c->pipe, c->pipe_fill);
+		pipes_put(&w->pipes, &w->ring, c->pipe, c->pipe_fill);
 		c->pipe = -1;
 		c->pipe_fill = 0;
 	}
@@ -348,7 +348,7 @@ static void response_done(struct worker *w, struct conn *c)
 		c->head_len = 0;
 	}
 	c->scan = 0;
-	if (!(c->flags & CF_KEEPALIVE)) {
+	if (!(c->flags & CF_KEEPALIVE) || w->draining) {
 		conn_linger(w, c);
 		return;
 	}
@@ -566,7 +566,7 @@ static void handle_request(struct worker *w, struct conn *c, const struct http_r
 	char *in = in_addr(w, c);
 
 	c->flags &= (uint16_t)~(CF_KEEPALIVE | CF_HEAD | CF_HTTP10 | CF_INDEX | CF_TRAILING);
-	if (req->keep_alive && cfg->keepalive_timeout > 0)
+	if (req->keep_alive && cfg->keepalive_timeout > 0 && !w->draining)
 		c->flags |= CF_KEEPALIVE;
 	if (req->minor == 0)
 		c->flags |= CF_HTTP10;
@@ -821,8 +821,6 @@ void conn_complete(struct worker *w, struct conn *c, unsigned op, const struct i
 			pbuf_put(&w->pbufs, cqe->flags >> IORING_CQE_BUFFER_SHIFT);
 		if (op == OP_OPEN && res >= 0)
 			c->file = res;
-		if (op == OP_SPLICE_IN && res > 0)
-			c->pipe_fill += (uint32_t)res;
 		if (c->pending == 0)
 			conn_free(w, c);
 		return;

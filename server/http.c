@@ -1,7 +1,8 @@
 /* http: request-head parser (contract in http.h).
  *
- * One byte-at-a-time state machine does every lexical check (request line,
- * field syntax, CRLF, limits). It runs in two modes that share every
+ * One state machine, stepping a byte at a time (plain runs inside a method,
+ * target, name or value in a tight loop), does every lexical check (request
+ * line, field syntax, CRLF, limits). It runs in two modes that share every
  * transition:
  *  - a check-only pass that resumes from the state packed into *scan, so a
  *    head arriving in pieces is validated as it grows, each byte once;

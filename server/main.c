@@ -91,7 +91,10 @@ static int start_workers(struct server *srv, struct worker *ws, unsigned n)
 				strerror(-w->listen_fd));
 			return -1;
 		}
+		atomic_fetch_add(&srv->running, 1);
 		int ret = worker_start(w);
+		if (ret)
+			atomic_fetch_sub(&srv->running, 1);
 		if (ret == 0) {
 			sem_wait(&w->ready);
 			ret = w->init_err;
@@ -105,13 +108,33 @@ static int start_workers(struct server *srv, struct worker *ws, unsigned n)
 	return 0;
 }
 
-static void stop_workers(struct server *srv, struct worker *ws, unsigned n)
+/* Ask every worker to drain and wake it now rather than at its next tick. */
+static void request_stop(struct server *srv)
 {
 	uint64_t one = 1;
 
 	atomic_store(&srv->stop, 1);
 	if (write(srv->wake_fd, &one, sizeof(one)) < 0)
 		log_warn("waking workers: %s", strerror(errno));
+}
+
+/* Wait until every worker has drained (each ends by --drain-timeout); a
+ * second signal ends the process at once. */
+static void wait_drained(struct server *srv, const sigset_t *sigs)
+{
+	struct timespec poll = { 0, 100 * 1000 * 1000 };
+
+	while (atomic_load(&srv->running) > 0) {
+		int sig = sigtimedwait(sigs, NULL, &poll);
+		if (sig > 0) {
+			log_warn("%s again: exiting without draining", strsignal(sig));
+			_exit(1);
+		}
+	}
+}
+
+static void join_workers(struct worker *ws, unsigned n)
+{
 	for (unsigned i = 0; i < n; i++) {
 		if (ws[i].thread)
 			pthread_join(ws[i].thread, NULL);
@@ -190,10 +213,15 @@ int main(int argc, char **argv)
 	if (start_workers(&srv, ws, cfg.threads) == 0) {
 		print_banner(&cfg, &ws[0]);
 		sigwait(&sigs, &sig);
-		log_info("%s: shutting down", strsignal(sig));
+		log_info("%s: closing listeners, draining (at most %u s)", strsignal(sig),
+			 cfg.drain_timeout);
+		request_stop(&srv);
+		wait_drained(&srv, &sigs);
 		status = 0;
+	} else {
+		request_stop(&srv);
 	}
-	stop_workers(&srv, ws, cfg.threads);
+	join_workers(ws, cfg.threads);
 	free(ws);
 	mime_free(&srv.mime);
 	close(srv.rootfd);

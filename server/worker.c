@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #define CQ_MULT 8          /* multishot ops post many CQEs per SQE */
@@ -77,7 +78,34 @@ static void arm_wake(struct worker *w)
 
 void worker_conn_freed(struct worker *w)
 {
-	w->accept_paused = false; /* re-armed at the end of the loop turn */
+	if (!w->draining)
+		w->accept_paused = false; /* re-armed at the end of the loop turn */
+}
+
+/* SIGTERM/SIGINT: stop listening at once (shutdown ends the multishot
+ * accept and makes the kernel refuse new connections), close idle
+ * connections, let the others finish their response. */
+static void begin_drain(struct worker *w)
+{
+	w->draining = true;
+	w->accept_paused = true;
+	w->drain_deadline = w->now + w->cfg->drain_timeout;
+	shutdown(w->listen_fd, SHUT_RDWR);
+	for (unsigned i = 0; i < w->nconns; i++) {
+		struct conn *c = &w->conns[i];
+		if (c->state == CS_IDLE && c->in_len == 0 && c->held_head < 0)
+			conn_close(w, c);
+	}
+}
+
+static bool finished(struct worker *w)
+{
+	if (!w->draining) {
+		if (atomic_load_explicit(&w->srv->stop, memory_order_relaxed))
+			begin_drain(w);
+		return false;
+	}
+	return w->nfree_conns == w->nconns || w->now >= w->drain_deadline;
 }
 
 static void on_accept(struct worker *w, const struct io_uring_cqe *cqe)
@@ -93,8 +121,8 @@ static void on_accept(struct worker *w, const struct io_uring_cqe *cqe)
 			pause_accept(w);
 		return;
 	}
-	if (cqe->res == -ECANCELED)
-		return;
+	if (cqe->res == -ECANCELED || w->draining)
+		return; /* our own cancel, or the listener shut down */
 	if (cqe->res == -ENFILE || cqe->res == -EMFILE) {
 		/* Fixed file table full: wait for a connection to end. */
 		w->accept_paused = true;
@@ -130,7 +158,7 @@ static void dispatch(struct worker *w, const struct io_uring_cqe *cqe)
 	case OP_TICK:
 		on_tick(w);
 		return;
-	case OP_WAKE: /* the loop condition reads srv->stop */
+	case OP_WAKE: /* the loop's finished() reads srv->stop */
 	case OP_CANCEL:
 	case OP_CLOSE:
 	case OP_SHUTDOWN:
@@ -178,7 +206,7 @@ static void loop(struct worker *w)
 	arm_tick(w);
 	arm_wake(w);
 	arm_accept(w);
-	while (!atomic_load_explicit(&w->srv->stop, memory_order_relaxed)) {
+	while (!finished(w)) {
 		struct io_uring_cqe *cqe;
 		unsigned head, n = 0;
 
@@ -274,8 +302,8 @@ static int setup(struct worker *w)
 static void teardown(struct worker *w)
 {
 	pbuf_free(&w->pbufs, &w->ring);
+	pipes_free(&w->pipes, &w->ring);
 	ring_exit(&w->ring); /* cancels everything and drops every fixed file */
-	pipes_free(&w->pipes);
 	rbuf_free(&w->bufs);
 	if (w->in_arena && w->in_arena != MAP_FAILED)
 		munmap(w->in_arena, (size_t)w->nconns * w->in_size);
@@ -301,6 +329,7 @@ static void *worker_main(void *arg)
 	if (!w->init_err)
 		loop(w);
 	teardown(w);
+	atomic_fetch_sub(&w->srv->running, 1);
 	return NULL;
 }
 

@@ -103,7 +103,8 @@ struct server {
 	int rootfd;
 	struct mime_table mime;
 	struct http_limits lim;
-	atomic_int stop;
+	atomic_int stop;      /* set once by main: drain and exit */
+	atomic_int running;   /* workers whose loop has not ended */
 	int wake_fd;          /* eventfd: written once to wake every worker */
 };
 
@@ -144,6 +145,8 @@ struct worker {
 
 	bool accept_armed;
 	bool accept_paused;   /* no free conn or slot: resume when one frees */
+	bool draining;        /* listener closed; exit when no connection is left */
+	uint64_t drain_deadline;
 	uint64_t now;         /* monotonic seconds */
 	time_t date_sec;
 	char date[32];
