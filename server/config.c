@@ -24,8 +24,10 @@ enum kind {
 	K_UINT,    /* decimal integer */
 	K_SIZE,    /* byte count with optional K/M/G */
 	K_POW2,    /* decimal integer, power of two */
-	K_BIND,    /* address */
-	K_FLAG,    /* --no-pin */
+	K_STR,     /* header-safe text (no control bytes), stored as const char * */
+	K_ENUM,    /* one word of spec.choices, stored as its index */
+	K_BIND,    /* address; kinds up to here take an argument */
+	K_FLAG,    /* no argument: stores spec.min into an int field */
 	K_HELP,
 	K_VERSION,
 };
@@ -34,7 +36,9 @@ enum kind {
 enum {
 	O_BUFFERS = 256, O_BUFSIZE, O_PIPES, O_PIPESIZE, O_MAXHDRSIZE,
 	O_MAXHDRS, O_MAXLINE, O_HDRTO, O_KATO, O_SENDTO, O_LINGERTO, O_IOWQ,
-	O_BACKLOG, O_RECVBUFS, O_RECVBUFSIZE, O_DRAINTO,
+	O_BACKLOG, O_RECVBUFS, O_RECVBUFSIZE, O_DRAINTO, O_NOLISTING, O_LISTMAX,
+	O_PRECOMP, O_NOPRECOMP, O_DOTFILES, O_FOLLOW, O_CHARSET, O_CACHECTL,
+	O_SERVERHDR, O_MAXRANGES,
 	O_NOPIN,
 };
 
@@ -47,60 +51,83 @@ struct spec {
 	int wide;            /* field is uint64_t, else unsigned */
 	const char *arg;     /* metavariable in the help */
 	const char *help;
+	const char *choices; /* K_ENUM: "a|b|c" */
 };
 
 #define U(f) offsetof(struct config, f), 0
 #define S(f) offsetof(struct config, f), 1
+#define P(f) offsetof(struct config, f), 2 /* const char * */
 #define NONE 0, 0
 
 static const struct spec specs[] = {
 	{ 'p', "port", K_UINT, 0, 65535, U(port), "PORT",
-	  "TCP port; 0 lets the kernel pick" },
+	  "TCP port; 0 lets the kernel pick", NULL },
 	{ 'b', "bind", K_BIND, 0, 0, NONE, "ADDR",
-	  "IPv4 or IPv6 (or [IPv6]) address" },
+	  "IPv4 or IPv6 (or [IPv6]) address", NULL },
 	{ 't', "threads", K_UINT, 1, 1024, U(threads), "N",
-	  "worker threads, one ring each" },
+	  "worker threads, one ring each", NULL },
 	{ 'q', "ring-entries", K_POW2, 8, 32768, U(ring_entries), "N",
-	  "submission queue entries per ring" },
+	  "submission queue entries per ring", NULL },
 	{ 'c', "max-connections", K_UINT, 0, 1048576, U(max_conns), "N",
-	  "connections per worker (0: from RLIMIT_NOFILE)" },
+	  "connections per worker (0: from RLIMIT_NOFILE)", NULL },
 	{ O_BUFFERS, "buffers", K_UINT, 4, 65536, U(buf_count), "N",
-	  "registered buffers per worker" },
+	  "registered buffers per worker", NULL },
 	{ O_BUFSIZE, "buffer-size", K_SIZE, 8 * KIB, 16 * MIB, S(buf_size), "SIZE",
-	  "size of each registered buffer" },
+	  "size of each registered buffer", NULL },
 	{ O_PIPES, "pipes", K_UINT, 0, 4096, U(pipe_count), "N",
-	  "splice pipes per worker (0: no splice)" },
+	  "splice pipes per worker (0: no splice)", NULL },
 	{ O_PIPESIZE, "pipe-size", K_SIZE, 4 * KIB, GIB, S(pipe_size), "SIZE",
-	  "capacity of each pipe (clamped to pipe-max-size)" },
+	  "capacity of each pipe (clamped to pipe-max-size)", NULL },
 	{ O_MAXHDRSIZE, "max-header-size", K_SIZE, KIB, MIB, S(max_header_size),
-	  "SIZE", "largest request head" },
+	  "SIZE", "largest request head", NULL },
 	{ O_MAXHDRS, "max-headers", K_UINT, 1, 128, U(max_headers), "N",
-	  "most header fields in a request" },
+	  "most header fields in a request", NULL },
 	{ O_MAXLINE, "max-line", K_SIZE, 256, MIB, S(max_line), "SIZE",
-	  "longest line, at most --max-header-size" },
+	  "longest line, at most --max-header-size", NULL },
 	{ O_HDRTO, "header-timeout", K_UINT, 1, 3600, U(header_timeout), "SEC",
-	  "time to receive a request head" },
+	  "time to receive a request head", NULL },
 	{ O_KATO, "keepalive-timeout", K_UINT, 0, 3600, U(keepalive_timeout),
-	  "SEC", "idle time between requests (0: no keep-alive)" },
+	  "SEC", "idle time between requests (0: no keep-alive)", NULL },
 	{ O_SENDTO, "send-timeout", K_UINT, 1, 3600, U(send_timeout), "SEC",
-	  "time without send progress before closing" },
+	  "time without send progress before closing", NULL },
 	{ O_LINGERTO, "linger-timeout", K_UINT, 0, 60, U(linger_timeout), "SEC",
-	  "time to drain a closing connection" },
+	  "time to drain a closing connection", NULL },
 	{ O_DRAINTO, "drain-timeout", K_UINT, 0, 3600, U(drain_timeout), "SEC",
-	  "on SIGTERM/SIGINT, time to finish responses in flight" },
+	  "on SIGTERM/SIGINT, time to finish responses in flight", NULL },
 	{ O_BACKLOG, "backlog", K_UINT, 1, 65535, U(backlog), "N",
-	  "listen queue length per worker" },
+	  "listen queue length per worker", NULL },
 	{ O_RECVBUFS, "recv-buffers", K_POW2, 16, 32768, U(recv_bufs), "N",
-	  "provided receive buffers per worker" },
+	  "provided receive buffers per worker", NULL },
 	{ O_RECVBUFSIZE, "recv-buffer-size", K_SIZE, 512, 64 * KIB, S(recv_buf_size),
-	  "SIZE", "size of each receive buffer" },
+	  "SIZE", "size of each receive buffer", NULL },
 	{ O_IOWQ, "iowq-max", K_UINT, 1, 4096, U(iowq_max), "N",
-	  "io-wq worker threads per ring" },
-	{ O_NOPIN, "no-pin", K_FLAG, 0, 0, NONE, NULL,
-	  "do not pin worker threads to CPUs" },
-	{ 'h', "help", K_HELP, 0, 0, NONE, NULL, "print this help and exit" },
+	  "io-wq worker threads per ring", NULL },
+	{ O_NOPIN, "no-pin", K_FLAG, 0, 0, U(pin_cpus), NULL,
+	  "do not pin worker threads to CPUs", NULL },
+	{ O_NOLISTING, "no-listing", K_FLAG, 0, 0, U(listing), NULL,
+	  "answer 403 for directories without index.html", NULL },
+	{ O_LISTMAX, "listing-max-entries", K_UINT, 1, 1000000, U(listing_max), "N",
+	  "most entries shown in a directory listing", NULL },
+	{ O_PRECOMP, "precompressed", K_FLAG, 1, 0, U(precompressed), NULL,
+	  "serve FILE.br/.zst/.gz when the client accepts it (default)", NULL },
+	{ O_NOPRECOMP, "no-precompressed", K_FLAG, 0, 0, U(precompressed), NULL,
+	  "never serve precompressed sidecar files", NULL },
+	{ O_DOTFILES, "dotfiles", K_FLAG, 1, 0, U(dotfiles), NULL,
+	  "serve and list names starting with '.' (refused by default)", NULL },
+	{ O_FOLLOW, "follow-symlinks", K_ENUM, 0, 2, U(follow_symlinks), "WHEN",
+	  "follow symlinks never, inside ROOT only, or always",
+	  "never|inside|always" },
+	{ O_CHARSET, "charset", K_STR, 0, 64, P(charset), "NAME",
+	  "charset added to text/*, JSON and JavaScript types (\"\": none)", NULL },
+	{ O_CACHECTL, "cache-control", K_STR, 0, 256, P(cache_control), "VALUE",
+	  "Cache-Control header for 200/206/304 (\"\": none)", NULL },
+	{ O_SERVERHDR, "server-header", K_STR, 0, 128, P(server_header), "VALUE",
+	  "Server header value (\"\": no Server header)", NULL },
+	{ O_MAXRANGES, "max-ranges", K_UINT, 1, 64, U(max_ranges), "N",
+	  "most parts in a multipart range response", NULL },
+	{ 'h', "help", K_HELP, 0, 0, NONE, NULL, "print this help and exit", NULL },
 	{ 'V', "version", K_VERSION, 0, 0, NONE, NULL,
-	  "print the version and exit" },
+	  "print the version and exit", NULL },
 };
 
 #define NSPECS (sizeof(specs) / sizeof(specs[0]))
@@ -124,6 +151,19 @@ static uint64_t get_field(const struct config *cfg, const struct spec *sp)
 	const void *p = (const char *)cfg + sp->off;
 
 	return sp->wide ? *(const uint64_t *)p : *(const unsigned *)p;
+}
+
+/* The i-th word of an enum's choices, for the help text. */
+static const char *enum_word(const struct spec *sp, uint64_t i)
+{
+	static char word[32];
+	const char *w = sp->choices;
+
+	while (i-- > 0 && strchr(w, '|'))
+		w = strchr(w, '|') + 1;
+	size_t len = strcspn(w, "|");
+	snprintf(word, sizeof(word), "%.*s", (int)len, w);
+	return word;
 }
 
 static unsigned online_cpus(void)
@@ -165,6 +205,14 @@ static void set_defaults(struct config *cfg)
 	cfg->recv_buf_size = 4 * KIB;
 	cfg->iowq_max = 64;
 	cfg->pin_cpus = 1;
+	cfg->listing = 1;
+	cfg->listing_max = 10000;
+	cfg->precompressed = 1;
+	cfg->follow_symlinks = FOLLOW_INSIDE;
+	cfg->charset = "utf-8";
+	cfg->cache_control = "";
+	cfg->server_header = "ringserve";
+	cfg->max_ranges = 16;
 }
 
 /* ---- numbers ---- */
@@ -274,6 +322,15 @@ static void fmt_range(char *buf, size_t n, const struct spec *sp)
 		snprintf(buf, n, "an IPv4 or IPv6 address");
 		return;
 	}
+	if (sp->kind == K_ENUM) {
+		snprintf(buf, n, "one of %s", sp->choices);
+		return;
+	}
+	if (sp->kind == K_STR) {
+		snprintf(buf, n, "text of at most %llu bytes without control characters",
+			 (unsigned long long)sp->max);
+		return;
+	}
 	fmt_value(lo, sizeof lo, sp, sp->min);
 	fmt_value(hi, sizeof hi, sp, sp->max);
 	snprintf(buf, n, "%s from %s to %s%s",
@@ -367,6 +424,16 @@ static void usage(FILE *out)
 				"or 0.0.0.0\n", "");
 			continue;
 		}
+		if (sp->kind == K_STR) {
+			fprintf(out, "  %-28s   default \"%s\"\n", "",
+				*(const char *const *)((const char *)&def + sp->off));
+			continue;
+		}
+		if (sp->kind == K_ENUM) {
+			fprintf(out, "  %-28s   %s, default %s\n", "", sp->choices,
+				enum_word(sp, get_field(&def, sp)));
+			continue;
+		}
 		fmt_range(range, sizeof range, sp);
 		fmt_value(dflt, sizeof dflt, sp, get_field(&def, sp));
 		fprintf(out, "  %-28s   %s, default %s%s\n", "", range, dflt,
@@ -379,6 +446,39 @@ static void usage(FILE *out)
 }
 
 /* ---- option handlers ---- */
+
+/* Header values come from these strings: refuse anything that could break
+ * a header line. */
+static int set_string(struct config *cfg, const struct spec *sp, const char *arg)
+{
+	size_t n = strlen(arg);
+
+	if (n > sp->max)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)arg[i];
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return -EINVAL;
+	}
+	*(const char **)field_ptr(cfg, sp) = arg;
+	return 0;
+}
+
+static int set_enum(struct config *cfg, const struct spec *sp, const char *arg)
+{
+	const char *w = sp->choices;
+	size_t n = strlen(arg);
+
+	for (unsigned i = 0; *w; i++) {
+		size_t len = strcspn(w, "|");
+		if (len == n && strncmp(w, arg, n) == 0) {
+			*(unsigned *)field_ptr(cfg, sp) = i;
+			return 0;
+		}
+		w += len + (w[len] == '|');
+	}
+	return -EINVAL;
+}
 
 static int parse_scope(const char *s, uint32_t *id)
 {
@@ -464,8 +564,12 @@ static int handle(struct config *cfg, int c, char **argv, FILE *out, FILE *err)
 		fputs(PROG " " RS_VERSION "\n", out);
 		return 1;
 	case K_FLAG:
-		cfg->pin_cpus = 0;
+		*(int *)field_ptr(cfg, sp) = (int)sp->min;
 		return 0;
+	case K_STR:
+		return set_string(cfg, sp, optarg) ? bad_value(err, sp, optarg) : 0;
+	case K_ENUM:
+		return set_enum(cfg, sp, optarg) ? bad_value(err, sp, optarg) : 0;
 	case K_BIND:
 		if (parse_bind(cfg, optarg))
 			return bad_value(err, sp, optarg);

@@ -34,7 +34,20 @@ struct config {
 	uint64_t recv_buf_size;    /* --recv-buffer-size, 512..64K, default 4K */
 	unsigned iowq_max;         /* --iowq-max, io-wq workers per ring, 1..4096, default 64 */
 	int pin_cpus;              /* 1 unless --no-pin */
+
+	/* HTTP behaviour */
+	int listing;               /* 1 unless --no-listing: list directories without index.html */
+	unsigned listing_max;      /* --listing-max-entries, 1..1000000, default 10000 */
+	int precompressed;         /* --precompressed (default) / --no-precompressed */
+	int dotfiles;              /* --dotfiles: serve and list names starting with '.' */
+	unsigned follow_symlinks;  /* --follow-symlinks=never|inside|always, default inside */
+	const char *charset;       /* --charset, default "utf-8"; "" = none */
+	const char *cache_control; /* --cache-control VALUE, default none ("") */
+	const char *server_header; /* --server-header VALUE, default "ringserve"; "" hides */
+	unsigned max_ranges;       /* --max-ranges, 1..64, default 16 */
 };
+
+enum { FOLLOW_NEVER = 0, FOLLOW_INSIDE = 1, FOLLOW_ALWAYS = 2 };
 
 /* Parse argv into cfg (defaults first). Help and version go to `out`,
  * errors to `err` as one line naming the option and its accepted range.

@@ -17,7 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdalign.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -25,34 +25,25 @@
 #include "log.h"
 #include "path.h"
 #include "resp.h"
+#include "serve.h"
 
-#define PATH_CAP 4096
 #define HELD_MAX 256 /* provided buffers one connection may pin before we give up on it */
 
-/* Lives at the tail of the response buffer: the statx result and decoded
- * path are needed only until the file is open; a small body read may then
- * overwrite them. */
-struct scratch {
-	alignas(8) struct statx stx;
-	char path[PATH_CAP + 16]; /* + room for "/index.html" */
-};
-
-static void respond_error(struct worker *w, struct conn *c, int status, bool close);
 static void conn_process(struct worker *w, struct conn *c);
 
-static struct scratch *scratch_of(struct worker *w, struct conn *c)
+struct scratch *conn_scratch(struct worker *w, struct conn *c)
 {
 	return (struct scratch *)(rbuf_addr(&w->bufs, c->buf) + w->bufs.size - sizeof(struct scratch));
 }
 
-static char *in_addr(struct worker *w, struct conn *c)
+char *conn_in(struct worker *w, struct conn *c)
 {
 	return w->in_arena + (size_t)c->in * w->in_size;
 }
 
 /* Tag an SQE for c and count it as in flight (one CQE ends it, or the last
  * CQE of a multishot). */
-static void tag(struct worker *w, struct conn *c, struct io_uring_sqe *sqe, unsigned op)
+void conn_tag(struct worker *w, struct conn *c, struct io_uring_sqe *sqe, unsigned op)
 {
 	io_uring_sqe_set_data64(sqe, ring_ud(op, c->gen, (uint32_t)(c - w->conns)));
 	c->pending++;
@@ -140,7 +131,7 @@ static void refill(struct worker *w, struct conn *c)
 
 		if (n > room)
 			n = room;
-		memcpy(in_addr(w, c) + c->in_len, pbuf_addr(&w->pbufs, bid) + c->held_off, n);
+		memcpy(conn_in(w, c) + c->in_len, pbuf_addr(&w->pbufs, bid) + c->held_off, n);
 		c->in_len += (uint32_t)n;
 		c->held_off += (uint32_t)n;
 		if (c->held_off == w->held_len[bid])
@@ -163,7 +154,7 @@ static void cancel_recv(struct worker *w, struct conn *c)
 static int take_input(struct worker *w, struct conn *c, unsigned bid, unsigned len)
 {
 	if (c->held_head < 0 && in_ensure(w, c) && w->in_size - c->in_len >= len) {
-		memcpy(in_addr(w, c) + c->in_len, pbuf_addr(&w->pbufs, bid), len);
+		memcpy(conn_in(w, c) + c->in_len, pbuf_addr(&w->pbufs, bid), len);
 		c->in_len += len;
 		pbuf_put(&w->pbufs, bid);
 		return 0;
@@ -201,11 +192,11 @@ void conn_rearm_recv(struct worker *w, struct conn *c)
 		if (!in_ensure(w, c) || c->in_len == w->in_size)
 			return;
 		sqe = ring_sqe(&w->ring);
-		io_uring_prep_recv(sqe, c->sock, in_addr(w, c) + c->in_len,
+		io_uring_prep_recv(sqe, c->sock, conn_in(w, c) + c->in_len,
 				   w->in_size - c->in_len, 0);
 		sqe->flags |= IOSQE_FIXED_FILE;
 	}
-	tag(w, c, sqe, OP_RECV);
+	conn_tag(w, c, sqe, OP_RECV);
 	c->flags |= CF_RECV_ARMED;
 	c->flags &= (uint16_t)~CF_RECV_STOP;
 }
@@ -256,6 +247,8 @@ static void conn_free(struct worker *w, struct conn *c)
 		pipes_put(&w->pipes, &w->ring, c->pipe, c->pipe_fill + 1);
 	if (c->buf >= 0)
 		rbuf_put(&w->bufs, c->buf);
+	free(c->heap);
+	c->heap = NULL;
 	while (c->held_head >= 0)
 		held_pop(w, c);
 	c->in_len = 0;
@@ -334,6 +327,9 @@ static void release_response(struct worker *w, struct conn *c)
 		rbuf_put(&w->bufs, c->buf);
 		c->buf = -1;
 	}
+	free(c->heap);
+	c->heap = NULL;
+	c->nparts = c->part = 0;
 }
 
 /* The response is out: drop the request from the input and go on with the
@@ -343,7 +339,7 @@ static void response_done(struct worker *w, struct conn *c)
 	timer_del(&c->tn);
 	release_response(w, c);
 	if (c->head_len) {
-		memmove(in_addr(w, c), in_addr(w, c) + c->head_len, c->in_len - c->head_len);
+		memmove(conn_in(w, c), conn_in(w, c) + c->head_len, c->in_len - c->head_len);
 		c->in_len -= c->head_len;
 		c->head_len = 0;
 	}
@@ -359,12 +355,13 @@ static void response_done(struct worker *w, struct conn *c)
 
 /* ---- sending ------------------------------------------------------------ */
 
-static struct resp_conn resp_ctx(struct worker *w, struct conn *c)
+struct resp_conn conn_resp_ctx(struct worker *w, struct conn *c)
 {
 	struct resp_conn rc = {
 		.date = w->date,
 		.keep_alive = (c->flags & CF_KEEPALIVE) != 0,
 		.minor = (c->flags & CF_HTTP10) ? 0 : 1,
+		.opts = &w->srv->resp,
 	};
 	return rc;
 }
@@ -376,11 +373,11 @@ static void submit_send(struct worker *w, struct conn *c)
 	io_uring_prep_send(sqe, c->sock, rbuf_addr(&w->bufs, c->buf) + c->send_off,
 			   c->send_len - c->send_off, MSG_WAITALL | MSG_NOSIGNAL);
 	sqe->flags |= IOSQE_FIXED_FILE;
-	tag(w, c, sqe, OP_SEND);
+	conn_tag(w, c, sqe, OP_SEND);
 }
 
 /* Send buf[0..len) as the whole response. */
-static void send_whole(struct worker *w, struct conn *c, size_t len)
+void conn_send_whole(struct worker *w, struct conn *c, size_t len)
 {
 	c->state = CS_SEND;
 	c->send_off = 0;
@@ -389,7 +386,7 @@ static void send_whole(struct worker *w, struct conn *c, size_t len)
 	submit_send(w, c);
 }
 
-static bool take_buf(struct worker *w, struct conn *c)
+bool conn_take_buf(struct worker *w, struct conn *c)
 {
 	if (c->buf >= 0)
 		return true;
@@ -407,20 +404,20 @@ static bool take_buf(struct worker *w, struct conn *c)
 	return false;
 }
 
-static void respond_error(struct worker *w, struct conn *c, int status, bool close)
+void conn_error(struct worker *w, struct conn *c, int status, bool close, const char *extra)
 {
-	if (!take_buf(w, c))
+	if (!conn_take_buf(w, c))
 		return;
 	if (close)
 		c->flags &= (uint16_t)~CF_KEEPALIVE;
-	struct resp_conn rc = resp_ctx(w, c);
+	struct resp_conn rc = conn_resp_ctx(w, c);
 	int len = resp_error(rbuf_addr(&w->bufs, c->buf), w->bufs.size, status,
-			     (c->flags & CF_HEAD) != 0, &rc);
+			     (c->flags & CF_HEAD) != 0, extra, &rc);
 	if (len < 0) {
 		conn_close(w, c);
 		return;
 	}
-	send_whole(w, c, (size_t)len);
+	conn_send_whole(w, c, (size_t)len);
 }
 
 static void prep_file_read(struct worker *w, struct conn *c, struct io_uring_sqe *sqe,
@@ -440,39 +437,52 @@ static void submit_head(struct worker *w, struct conn *c)
 	io_uring_prep_send(sqe, c->sock, rbuf_addr(&w->bufs, c->buf), c->send_len,
 			   MSG_WAITALL | MSG_MORE | MSG_NOSIGNAL);
 	sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK;
-	tag(w, c, sqe, OP_SEND_HEAD);
+	conn_tag(w, c, sqe, OP_SEND_HEAD);
 }
+
+/* After the n bytes about to go out, does more of this response follow?
+ * (MSG_MORE/SPLICE_F_MORE let TCP fill segments across sends.) */
+static bool more_follows(const struct conn *c, unsigned n)
+{
+	return c->off + n < c->end || c->part + 1u < c->nparts || c->nparts > 1;
+}
+
+static void body_span(struct worker *w, struct conn *c);
+static void response_done(struct worker *w, struct conn *c);
 
 static void splice_out(struct worker *w, struct conn *c, unsigned len)
 {
 	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
-	unsigned more = c->off + c->pipe_fill < c->end ? SPLICE_F_MORE : 0;
+	unsigned more = more_follows(c, c->pipe_fill) ? SPLICE_F_MORE : 0;
 
 	io_uring_prep_splice(sqe, (int)pipes_slot_r(&w->pipes, c->pipe), -1, c->sock, -1, len,
 			     SPLICE_F_FD_IN_FIXED | more);
 	sqe->flags |= IOSQE_FIXED_FILE;
-	tag(w, c, sqe, OP_SPLICE_OUT);
+	conn_tag(w, c, sqe, OP_SPLICE_OUT);
 }
 
 /* One chunk: file -> pipe linked to pipe -> socket. */
 static void splice_chunk(struct worker *w, struct conn *c)
 {
 	uint64_t left = c->end - c->off;
-	unsigned n = (unsigned)(left < w->chunk ? left : w->chunk);
+	/* A pipe holds whole pages: from an unaligned offset, stop at the
+	 * page boundary that keeps the chunk within the pipe's pages. */
+	size_t room = w->chunk - (c->off & 4095);
+	unsigned n = (unsigned)(left < room ? left : room);
 	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
 
 	io_uring_prep_splice(sqe, c->file, (int64_t)c->off, (int)pipes_slot_w(&w->pipes, c->pipe),
 			     -1, n, SPLICE_F_FD_IN_FIXED);
 	sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK;
-	tag(w, c, sqe, OP_SPLICE_IN);
+	conn_tag(w, c, sqe, OP_SPLICE_IN);
 	c->chunk = n;
 	/* The out half moves what the in half will have put in the pipe. */
 	struct io_uring_sqe *out = ring_sqe(&w->ring);
-	unsigned more = c->off + n < c->end ? SPLICE_F_MORE : 0;
+	unsigned more = more_follows(c, n) ? SPLICE_F_MORE : 0;
 	io_uring_prep_splice(out, (int)pipes_slot_r(&w->pipes, c->pipe), -1, c->sock, -1, n,
 			     SPLICE_F_FD_IN_FIXED | more);
 	out->flags |= IOSQE_FIXED_FILE;
-	tag(w, c, out, OP_SPLICE_OUT);
+	conn_tag(w, c, out, OP_SPLICE_OUT);
 	timer_set(w, c, TK_SEND, w->cfg->send_timeout);
 }
 
@@ -480,40 +490,49 @@ static void splice_chunk(struct worker *w, struct conn *c)
 static void read_chunk(struct worker *w, struct conn *c)
 {
 	uint64_t left = c->end - c->off;
-	unsigned n = (unsigned)(left < w->bufs.size ? left : w->bufs.size);
+	unsigned n = (unsigned)(left < w->read_chunk ? left : w->read_chunk);
 	char *buf = rbuf_addr(&w->bufs, c->buf);
 	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
 
 	prep_file_read(w, c, sqe, buf, n, c->off);
-	tag(w, c, sqe, OP_READ_CHUNK);
+	conn_tag(w, c, sqe, OP_READ_CHUNK);
 	c->chunk = n;
 	sqe = ring_sqe(&w->ring);
 	io_uring_prep_send(sqe, c->sock, buf, n,
-			   MSG_WAITALL | MSG_NOSIGNAL | (c->off + n < c->end ? MSG_MORE : 0));
+			   MSG_WAITALL | MSG_NOSIGNAL | (more_follows(c, n) ? MSG_MORE : 0));
 	sqe->flags |= IOSQE_FIXED_FILE;
-	tag(w, c, sqe, OP_SEND_CHUNK);
+	conn_tag(w, c, sqe, OP_SEND_CHUNK);
 	timer_set(w, c, TK_SEND, w->cfg->send_timeout);
 }
 
-/* The file is open and the head is in buf[0..send_len): pick the path. */
-static void start_body(struct worker *w, struct conn *c)
+/* The file is open, the head is in buf[0..send_len) and [off, end) is the
+ * first (or only) byte range to send: pick the path. */
+void conn_start_body(struct worker *w, struct conn *c)
 {
 	size_t head = c->send_len;
-	uint64_t size = c->end;
+	uint64_t len = c->end - c->off;
 
-	if ((c->flags & CF_HEAD) || size == 0) {
-		send_whole(w, c, head);
+	if ((c->flags & CF_HEAD) || c->nparts == 0) {
+		conn_send_whole(w, c, head);
 		return;
 	}
-	if (head + size <= w->bufs.size) {
+	/* One send for head and body; the read may overwrite the scratch,
+	 * which a single range no longer needs. */
+	if (c->nparts == 1 && head + len <= w->bufs.size) {
 		struct io_uring_sqe *sqe = ring_sqe(&w->ring);
-		prep_file_read(w, c, sqe, rbuf_addr(&w->bufs, c->buf) + head, (unsigned)size, 0);
-		tag(w, c, sqe, OP_READ);
-		send_whole(w, c, head + size);
+		prep_file_read(w, c, sqe, rbuf_addr(&w->bufs, c->buf) + head, (unsigned)len, c->off);
+		conn_tag(w, c, sqe, OP_READ);
+		conn_send_whole(w, c, head + len);
 		return;
 	}
-	submit_head(w, c);
 	c->pipe = pipes_get(&w->pipes);
+	body_span(w, c);
+}
+
+/* Head (or part head) in buf[0..send_len), then the span [off, end). */
+static void body_span(struct worker *w, struct conn *c)
+{
+	submit_head(w, c);
 	if (c->pipe >= 0) {
 		c->state = CS_SPLICE;
 		splice_chunk(w, c);
@@ -523,82 +542,54 @@ static void start_body(struct worker *w, struct conn *c)
 	}
 }
 
-/* ---- request ------------------------------------------------------------ */
-
-static int errno_status(int err)
+/* A span is out: the next part of a multipart response, its closing
+ * delimiter, or the end of the response. */
+static void span_done(struct worker *w, struct conn *c)
 {
-	switch (-err) {
-	case ENOENT:
-	case ENOTDIR:
-	case EXDEV:  /* a symlink leaving the root (RESOLVE_BENEATH) */
-	case ELOOP:
-		return 404;
-	case EACCES:
-	case EPERM:
-		return 403;
-	case ENAMETOOLONG:
-		return 414;
-	case EMFILE:
-	case ENFILE:
-	case ENOMEM:
-		return 503;
-	default:
-		log_msg(LOG_DEBUG, "unexpected error: %s", strerror(-err));
-		return 500;
+	struct scratch *sc = conn_scratch(w, c);
+	char *buf = rbuf_addr(&w->bufs, c->buf);
+	size_t cap = w->bufs.size - sizeof(*sc);
+	int n;
+
+	if (c->nparts <= 1) {
+		response_done(w, c);
+		return;
 	}
+	if (c->part + 1u < c->nparts) {
+		const struct range_span *sp = &sc->spans[++c->part];
+		n = range_part_head(buf, cap, w->boundary, sc->type, sp, sc->size, 0);
+		if (n < 0) {
+			conn_close(w, c);
+			return;
+		}
+		c->send_len = (uint32_t)n;
+		c->off = sp->start;
+		c->end = sp->end;
+		body_span(w, c);
+		return;
+	}
+	n = range_part_tail(buf, cap, w->boundary);
+	c->nparts = 1; /* the tail's completion ends the response */
+	if (n < 0)
+		conn_close(w, c);
+	else
+		conn_send_whole(w, c, (size_t)n);
 }
 
-static void submit_statx(struct worker *w, struct conn *c)
+/* A generated body (a listing) in c->heap, after the head in the buffer. */
+void conn_send_heap(struct worker *w, struct conn *c)
 {
-	struct scratch *sc = scratch_of(w, c);
+	if (c->flags & CF_HEAD) {
+		conn_send_whole(w, c, c->send_len);
+		return;
+	}
+	submit_head(w, c);
 	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
-
-	io_uring_prep_statx(sqe, w->srv->rootfd, sc->path[0] ? sc->path : ".", 0,
-			    STATX_TYPE | STATX_MODE | STATX_INO | STATX_SIZE | STATX_MTIME,
-			    &sc->stx);
-	tag(w, c, sqe, OP_STATX);
-	c->state = CS_STAT;
-}
-
-static void handle_request(struct worker *w, struct conn *c, const struct http_request *req)
-{
-	const struct config *cfg = w->cfg;
-	char *in = in_addr(w, c);
-
-	c->flags &= (uint16_t)~(CF_KEEPALIVE | CF_HEAD | CF_HTTP10 | CF_INDEX | CF_TRAILING);
-	if (req->keep_alive && cfg->keepalive_timeout > 0 && !w->draining)
-		c->flags |= CF_KEEPALIVE;
-	if (req->minor == 0)
-		c->flags |= CF_HTTP10;
-	if (req->method == HTTP_M_HEAD)
-		c->flags |= CF_HEAD;
-	if (!take_buf(w, c))
-		return;
-	if (req->has_content_length && req->content_length > cfg->max_header_size) {
-		respond_error(w, c, 413, true);
-		return;
-	}
-	c->discard = req->has_content_length ? req->content_length : 0;
-	if (req->method != HTTP_M_GET && req->method != HTTP_M_HEAD) {
-		respond_error(w, c, req->method == HTTP_M_UNKNOWN ? 501 : 405, false);
-		return;
-	}
-	if (req->path.len == 0) {
-		respond_error(w, c, 400, true);
-		return;
-	}
-	bool trailing = false;
-	int n = path_normalize(req->path.p, req->path.len, scratch_of(w, c)->path, PATH_CAP, &trailing);
-	if (n < 0) {
-		respond_error(w, c, n == -ENAMETOOLONG ? 414 : 400, true);
-		return;
-	}
-	if (trailing)
-		c->flags |= CF_TRAILING;
-	c->tgt_off = (uint32_t)(req->path.p - in);
-	c->tgt_len = req->path.len;
-	c->q_len = req->query.len;
-	submit_statx(w, c);
+	io_uring_prep_send(sqe, c->sock, c->heap, c->heap_len, MSG_WAITALL | MSG_NOSIGNAL);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	conn_tag(w, c, sqe, OP_SEND_HEAP);
+	c->state = CS_SEND;
+	timer_set(w, c, TK_SEND, w->cfg->send_timeout);
 }
 
 /* Parse and start answering whatever complete request the input holds;
@@ -608,26 +599,26 @@ static void conn_process(struct worker *w, struct conn *c)
 	refill(w, c);
 	if (c->discard && c->in_len) {
 		uint64_t n = c->discard < c->in_len ? c->discard : c->in_len;
-		memmove(in_addr(w, c), in_addr(w, c) + n, c->in_len - n);
+		memmove(conn_in(w, c), conn_in(w, c) + n, c->in_len - n);
 		c->in_len -= (uint32_t)n;
 		c->discard -= n;
 		refill(w, c);
 	}
 	if (c->in_len && !c->discard) {
-		int n = http_parse_request(in_addr(w, c), c->in_len, &c->scan, &w->srv->lim, &w->req);
+		int n = http_parse_request(conn_in(w, c), c->in_len, &c->scan, &w->srv->lim, &w->req);
 		if (n == -1) {
 			c->head_len = 0;
-			respond_error(w, c, w->req.status, true);
+			conn_error(w, c, w->req.status, true, NULL);
 			return;
 		}
 		if (n == -2 && c->in_len == w->in_size) {
-			respond_error(w, c, 431, true); /* cannot happen: the parser's limits are smaller */
+			conn_error(w, c, 431, true, NULL); /* cannot happen: the parser's limits are smaller */
 			return;
 		}
 		if (n > 0) {
 			timer_del(&c->tn);
 			c->head_len = (uint32_t)n;
-			handle_request(w, c, &w->req);
+			serve_request(w, c, &w->req);
 			return;
 		}
 	}
@@ -691,78 +682,6 @@ static void on_recv(struct worker *w, struct conn *c, const struct io_uring_cqe 
 	/* Otherwise a response is going out; the bytes wait their turn. */
 }
 
-static void on_statx(struct worker *w, struct conn *c, int res)
-{
-	struct scratch *sc = scratch_of(w, c);
-	struct statx *st = &sc->stx;
-
-	if (res < 0) {
-		if ((c->flags & CF_INDEX) && (res == -ENOENT))
-			res = -EACCES; /* directory without index.html, no listing */
-		respond_error(w, c, errno_status(res), false);
-		return;
-	}
-	if (S_ISDIR(st->stx_mode) && !(c->flags & CF_INDEX)) {
-		if (!(c->flags & CF_TRAILING)) {
-			struct resp_conn rc = resp_ctx(w, c);
-			char *in = in_addr(w, c);
-			int len = resp_redirect_slash(rbuf_addr(&w->bufs, c->buf), w->bufs.size - sizeof(*sc),
-						      in + c->tgt_off, c->tgt_len,
-						      in + c->tgt_off + c->tgt_len + 1, c->q_len,
-						      (c->flags & CF_HEAD) != 0, &rc);
-			if (len < 0)
-				respond_error(w, c, 414, false);
-			else
-				send_whole(w, c, (size_t)len);
-			return;
-		}
-		size_t n = strlen(sc->path);
-		strcpy(sc->path + n, n == 0 || sc->path[n - 1] == '/' ? "index.html" : "/index.html");
-		c->flags |= CF_INDEX;
-		submit_statx(w, c);
-		return;
-	}
-	if (!S_ISREG(st->stx_mode)) {
-		respond_error(w, c, S_ISDIR(st->stx_mode) ? 403 : 404, false);
-		return;
-	}
-	if ((c->flags & CF_TRAILING) && !(c->flags & CF_INDEX)) {
-		respond_error(w, c, 404, false); /* "file.txt/" */
-		return;
-	}
-	struct resp_file f = {
-		.size = st->stx_size,
-		.ino = st->stx_ino,
-		.mtime = { st->stx_mtime.tv_sec, st->stx_mtime.tv_nsec },
-		.type = mime_lookup(&w->srv->mime, sc->path, strlen(sc->path)),
-	};
-	struct resp_conn rc = resp_ctx(w, c);
-	int len = resp_file_head(rbuf_addr(&w->bufs, c->buf), w->bufs.size - sizeof(*sc), &f, &rc);
-	if (len < 0) {
-		respond_error(w, c, 500, false);
-		return;
-	}
-	c->send_len = (uint32_t)len;
-	c->off = 0;
-	c->end = f.size;
-
-	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
-	io_uring_prep_openat2_direct(sqe, w->srv->rootfd, sc->path, &w->how,
-				     IORING_FILE_INDEX_ALLOC - 1);
-	tag(w, c, sqe, OP_OPEN);
-	c->state = CS_OPEN;
-}
-
-static void on_open(struct worker *w, struct conn *c, int res)
-{
-	if (res < 0) {
-		respond_error(w, c, errno_status(res), false);
-		return;
-	}
-	c->file = res;
-	start_body(w, c);
-}
-
 static void on_send(struct worker *w, struct conn *c, int res)
 {
 	if (res <= 0) {
@@ -779,6 +698,11 @@ static void on_send(struct worker *w, struct conn *c, int res)
 
 static void on_splice_out(struct worker *w, struct conn *c, int res)
 {
+	if (res == -ECANCELED && (c->flags & CF_SHORT_IN)) {
+		c->flags &= (uint16_t)~CF_SHORT_IN;
+		splice_out(w, c, c->pipe_fill);
+		return;
+	}
 	if (res <= 0) {
 		conn_close(w, c);
 		return;
@@ -790,7 +714,7 @@ static void on_splice_out(struct worker *w, struct conn *c, int res)
 	else if (c->off < c->end)
 		splice_chunk(w, c);
 	else
-		response_done(w, c);
+		span_done(w, c);
 }
 
 static void on_send_chunk(struct worker *w, struct conn *c, int res)
@@ -803,7 +727,7 @@ static void on_send_chunk(struct worker *w, struct conn *c, int res)
 	if (c->off < c->end)
 		read_chunk(w, c);
 	else
-		response_done(w, c);
+		span_done(w, c);
 }
 
 void conn_complete(struct worker *w, struct conn *c, unsigned op, const struct io_uring_cqe *cqe)
@@ -819,7 +743,7 @@ void conn_complete(struct worker *w, struct conn *c, unsigned op, const struct i
 		/* Only release what the completion carries. */
 		if (op == OP_RECV && (cqe->flags & IORING_CQE_F_BUFFER))
 			pbuf_put(&w->pbufs, cqe->flags >> IORING_CQE_BUFFER_SHIFT);
-		if (op == OP_OPEN && res >= 0)
+		if ((op == OP_OPEN || op == OP_OPEN_DIR) && res >= 0)
 			c->file = res;
 		if (c->pending == 0)
 			conn_free(w, c);
@@ -830,16 +754,22 @@ void conn_complete(struct worker *w, struct conn *c, unsigned op, const struct i
 		on_recv(w, c, cqe);
 		break;
 	case OP_STATX:
-		on_statx(w, c, res);
-		break;
+	case OP_STATX_ALT:
 	case OP_OPEN:
-		on_open(w, c, res);
+	case OP_OPEN_DIR:
+		serve_complete(w, c, op, res);
+		break;
+	case OP_SEND_HEAP:
+		if (res < 0 || (unsigned)res != c->heap_len)
+			conn_close(w, c);
+		else
+			response_done(w, c);
 		break;
 	case OP_READ:
 	case OP_READ_CHUNK:
 		/* Short read: the file shrank under us. The linked send is
 		 * cancelled and its completion closes the connection. */
-		if (res < 0 || (unsigned)res != (op == OP_READ ? c->end : c->chunk))
+		if (res < 0 || (uint64_t)res != (op == OP_READ ? c->end - c->off : c->chunk))
 			conn_close(w, c);
 		break;
 	case OP_SEND:
@@ -853,10 +783,14 @@ void conn_complete(struct worker *w, struct conn *c, unsigned op, const struct i
 		on_send_chunk(w, c, res);
 		break;
 	case OP_SPLICE_IN:
+		/* Short but not empty: the linked out half is cancelled and
+		 * on_splice_out moves what did arrive. Empty: the file shrank. */
 		if (res > 0)
 			c->pipe_fill += (uint32_t)res;
-		if (res < 0 || (unsigned)res != c->chunk)
+		if (res <= 0)
 			conn_close(w, c);
+		else if ((unsigned)res != c->chunk)
+			c->flags |= CF_SHORT_IN;
 		break;
 	case OP_SPLICE_OUT:
 		on_splice_out(w, c, res);
@@ -873,7 +807,7 @@ void conn_expired(struct worker *w, struct conn *c)
 		if (c->tkind == TK_HEADER && c->in_len + c->held_count > 0) {
 			/* Request head not complete in time. */
 			c->flags &= (uint16_t)~CF_HEAD;
-			respond_error(w, c, 408, true);
+			conn_error(w, c, 408, true, NULL);
 			if (c->state == CS_WAITBUF)
 				conn_close(w, c);
 			return;
@@ -889,6 +823,6 @@ void conn_orphan_cqe(struct worker *w, unsigned op, const struct io_uring_cqe *c
 {
 	if (op == OP_RECV && (cqe->flags & IORING_CQE_F_BUFFER))
 		pbuf_put(&w->pbufs, cqe->flags >> IORING_CQE_BUFFER_SHIFT);
-	if (op == OP_OPEN && cqe->res >= 0)
+	if ((op == OP_OPEN || op == OP_OPEN_DIR) && cqe->res >= 0)
 		close_slot(w, cqe->res);
 }

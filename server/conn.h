@@ -7,9 +7,33 @@
 #define RS_CONN_H
 
 #include <liburing.h>
+#include <linux/stat.h>
+#include <stdalign.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "range.h"
+#include "resp.h"
 
 struct worker;
 struct conn;
+
+#define PATH_CAP 4096
+
+/* Per-response scratch at the tail of the response buffer: what the request
+ * decided (statx results, path, ranges), kept while the response is built
+ * and sent. The read path's chunks stop before it; the single-send path
+ * may overwrite it once the file is open. */
+struct scratch {
+	alignas(8) struct statx stx; /* the target */
+	struct statx alt;            /* a precompressed candidate */
+	struct range_span spans[RANGE_MAX_PARTS];
+	const char *type;            /* Content-Type of the target (maybe ctype) */
+	char ctype[128];             /* the type with its charset */
+	uint64_t size;               /* size of the representation sent */
+	char path[PATH_CAP + 32];    /* + room for "/index.html" or ".br" */
+};
 
 /* A socket accepted into fixed slot `slot`. */
 void conn_accepted(struct worker *w, int slot);
@@ -26,6 +50,31 @@ void conn_rearm_recv(struct worker *w, struct conn *c);
 
 /* Start closing: cancel what is in flight, free c once it all completes. */
 void conn_close(struct worker *w, struct conn *c);
+
+/* ---- the response machinery, for serve.c ---- */
+
+struct scratch *conn_scratch(struct worker *w, struct conn *c);
+char *conn_in(struct worker *w, struct conn *c);          /* the input buffer */
+void conn_tag(struct worker *w, struct conn *c, struct io_uring_sqe *sqe, unsigned op);
+struct resp_conn conn_resp_ctx(struct worker *w, struct conn *c);
+
+/* Take a response buffer; false when none is free (c then waits and its
+ * request is parsed again when one is). */
+bool conn_take_buf(struct worker *w, struct conn *c);
+
+/* A complete error response; `close` ends the connection after it. */
+void conn_error(struct worker *w, struct conn *c, int status, bool close, const char *extra);
+
+/* Send buf[0..len) as the whole response. */
+void conn_send_whole(struct worker *w, struct conn *c, size_t len);
+
+/* The file is open in c->file and the head is in buf[0..send_len): send
+ * nparts spans (0: head only; 1: [off, end); more: multipart from
+ * scratch->spans). */
+void conn_start_body(struct worker *w, struct conn *c);
+
+/* The head in buf[0..send_len), then c->heap[0..heap_len). */
+void conn_send_heap(struct worker *w, struct conn *c);
 
 /* For a completion whose conn was freed (never expected): release what the
  * CQE carries (a provided buffer, an opened slot). */

@@ -197,6 +197,9 @@ int main(int argc, char **argv)
 	srv.lim.max_line = (uint32_t)cfg.max_line;
 	srv.lim.max_head = (uint32_t)cfg.max_header_size;
 	srv.lim.max_headers = cfg.max_headers;
+	srv.resp.server = cfg.server_header;
+	srv.resp.cache_control = cfg.cache_control;
+	srv.resp.charset = cfg.charset;
 
 	/* Workers inherit this mask: signals are taken here, by sigwait. */
 	sigemptyset(&sigs);

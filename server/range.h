@@ -38,8 +38,9 @@ enum range_result {
  *   answer), otherwise RANGE_UNSATISFIABLE.
  * - Spans are sorted by start and merged when they overlap or when the gap
  *   between them is smaller than 80 bytes (a part header costs about that).
- * - More than `max` spans after merging, or more than 2 * size bytes in
- *   the ranges as sent (before merging) -> RANGE_IGNORE.
+ * - More than `max` spans after merging (judged after each range-spec, in
+ *   the order sent, so out[] never overflows), or more than 2 * size bytes
+ *   in the ranges as sent (before merging) -> RANGE_IGNORE.
  * - Numbers: decimal digits only; a value that does not fit in 63 bits
  *   is treated as "infinitely large" (a first-byte-pos that large is
  *   unsatisfiable, a last-byte-pos that large is clamped, a suffix that

@@ -53,7 +53,12 @@ static int done(struct out *o)
 
 static void status_line(struct out *o, int status, const struct resp_conn *rc)
 {
-	putf(o, "HTTP/1.1 %d %s\r\nServer: ringserve\r\nDate: ", status, http_reason(status));
+	const struct resp_opts *opt = rc->opts;
+
+	putf(o, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
+	if (opt && opt->server[0])
+		putf(o, "Server: %s\r\n", opt->server);
+	puts_(o, "Date: ");
 	put(o, rc->date, HDATE_LEN);
 	puts_(o, "\r\n");
 	if (!rc->keep_alive)
@@ -70,20 +75,67 @@ int resp_etag(char out[RESP_ETAG_MAX], const struct resp_file *f)
 			f->ino, f->size, ns);
 }
 
-int resp_file_head(char *buf, size_t cap, const struct resp_file *f, const struct resp_conn *rc)
+static bool starts(const char *s, const char *prefix)
 {
-	struct out o = { buf, 0, cap, false };
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+const char *resp_content_type(const char *type, const char *charset, char *out, size_t cap)
+{
+	bool textual = starts(type, "text/") || strcmp(type, "application/json") == 0 ||
+		       strcmp(type, "application/javascript") == 0 ||
+		       strcmp(type, "application/manifest+json") == 0;
+
+	if (!textual || !charset || !charset[0] || strchr(type, ';'))
+		return type;
+	int n = snprintf(out, cap, "%s; charset=%s", type, charset);
+	return n > 0 && (size_t)n < cap ? out : type;
+}
+
+/* Validators and caching headers: the same on a 200, 206 and 304. */
+static void validators(struct out *o, const struct resp_file *f, const struct resp_conn *rc)
+{
 	char lm[HDATE_LEN + 1], etag[RESP_ETAG_MAX];
 
 	hdate_format(f->mtime.tv_sec, lm);
 	resp_etag(etag, f);
-	status_line(&o, 200, rc);
-	putf(&o, "Content-Type: %s\r\nContent-Length: %" PRIu64 "\r\n"
-		 "Last-Modified: %s\r\nETag: %s\r\n\r\n", f->type, f->size, lm, etag);
+	putf(o, "Last-Modified: %s\r\nETag: %s\r\n", lm, etag);
+	if (rc->opts && rc->opts->cache_control[0])
+		putf(o, "Cache-Control: %s\r\n", rc->opts->cache_control);
+	if (f->vary)
+		puts_(o, "Vary: Accept-Encoding\r\n");
+}
+
+int resp_file_head(char *buf, size_t cap, const struct resp_file *f,
+		   const struct resp_body *b, const struct resp_conn *rc)
+{
+	struct out o = { buf, 0, cap, false };
+	char ctype[160];
+
+	status_line(&o, b->status, rc);
+	validators(&o, f, rc);
+	if (b->status == 304) {
+		puts_(&o, "\r\n");
+		return done(&o);
+	}
+	puts_(&o, "X-Content-Type-Options: nosniff\r\nAccept-Ranges: bytes\r\n");
+	if (f->encoding)
+		putf(&o, "Content-Encoding: %s\r\n", f->encoding);
+	if (b->status == 206 && b->boundary) {
+		putf(&o, "Content-Type: multipart/byteranges; boundary=%s\r\n", b->boundary);
+	} else {
+		putf(&o, "Content-Type: %s\r\n",
+		     resp_content_type(f->type, rc->opts ? rc->opts->charset : NULL, ctype, sizeof(ctype)));
+		if (b->status == 206)
+			putf(&o, "Content-Range: bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64 "\r\n",
+			     b->start, b->end - 1, f->size);
+	}
+	putf(&o, "Content-Length: %" PRIu64 "\r\n\r\n", b->length);
 	return done(&o);
 }
 
-int resp_error(char *buf, size_t cap, int status, bool head_only, const struct resp_conn *rc)
+int resp_error(char *buf, size_t cap, int status, bool head_only, const char *extra,
+	       const struct resp_conn *rc)
 {
 	struct out o = { buf, 0, cap, false };
 	char body[160];
@@ -96,9 +148,23 @@ int resp_error(char *buf, size_t cap, int status, bool head_only, const struct r
 	status_line(&o, status, rc);
 	if (status == 405)
 		puts_(&o, "Allow: GET, HEAD\r\n");
-	putf(&o, "Content-Type: text/html; charset=utf-8\r\nContent-Length: %d\r\n\r\n", blen);
+	if (extra)
+		puts_(&o, extra);
+	putf(&o, "X-Content-Type-Options: nosniff\r\n"
+		 "Content-Type: text/html; charset=utf-8\r\nContent-Length: %d\r\n\r\n", blen);
 	if (!head_only)
 		put(&o, body, (size_t)blen);
+	return done(&o);
+}
+
+int resp_generated_head(char *buf, size_t cap, const char *type, uint64_t length,
+			const struct resp_conn *rc)
+{
+	struct out o = { buf, 0, cap, false };
+
+	status_line(&o, 200, rc);
+	putf(&o, "X-Content-Type-Options: nosniff\r\nCache-Control: no-cache\r\n"
+		 "Content-Type: %s\r\nContent-Length: %" PRIu64 "\r\n\r\n", type, length);
 	return done(&o);
 }
 

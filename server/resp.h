@@ -8,17 +8,35 @@
 #include <stdint.h>
 #include <time.h>
 
+/* Process-wide header settings from the command line. */
+struct resp_opts {
+	const char *server;        /* Server value; "" omits the header */
+	const char *cache_control; /* "" omits it */
+	const char *charset;       /* added to text types, JSON, JavaScript; "" none */
+};
+
 struct resp_conn {
 	const char *date;  /* IMF-fixdate of now, HDATE_LEN chars */
 	bool keep_alive;   /* false -> "Connection: close" */
 	int minor;         /* HTTP/1.minor of the request: 1.0 keep-alive is explicit */
+	const struct resp_opts *opts;
 };
 
 struct resp_file {
-	uint64_t size;     /* Content-Length */
+	uint64_t size;     /* the representation's full size */
 	uint64_t ino;
 	struct timespec mtime;
 	const char *type;  /* media type */
+	const char *encoding; /* Content-Encoding of a precompressed variant, or NULL */
+	bool vary;         /* add "Vary: Accept-Encoding" */
+};
+
+/* What the head announces about the body. */
+struct resp_body {
+	int status;           /* 200, 206 or 304 */
+	uint64_t length;      /* Content-Length (unused for 304) */
+	uint64_t start, end;  /* 206 single part: bytes [start, end) */
+	const char *boundary; /* 206 multipart: the boundary, else NULL */
 };
 
 #define RESP_ETAG_MAX 64
@@ -27,13 +45,29 @@ struct resp_file {
  * file is replaced or rewritten. Quoted. Returns its length. */
 int resp_etag(char out[RESP_ETAG_MAX], const struct resp_file *f);
 
-/* "HTTP/1.1 200 OK" head for a file, through the blank line. Length or
- * -ENOSPC. */
-int resp_file_head(char *buf, size_t cap, const struct resp_file *f, const struct resp_conn *rc);
+/* The head of a 200, 206 or 304 for a file, through the blank line: 304
+ * carries the validators, Cache-Control and Vary of the 200 but no
+ * Content-Type or Content-Length. Length or -ENOSPC. */
+int resp_file_head(char *buf, size_t cap, const struct resp_file *f,
+		   const struct resp_body *b, const struct resp_conn *rc);
+
+/* The media type with "; charset=X" appended for text types, JSON and
+ * JavaScript types when a charset is configured. Writes into out (cap
+ * bytes) and returns it, or `type` itself when nothing is added or it does
+ * not fit. */
+const char *resp_content_type(const char *type, const char *charset, char *out, size_t cap);
 
 /* A complete error response with a short HTML body (none when head_only).
- * 405 carries "Allow: GET, HEAD". Length or -ENOSPC. */
-int resp_error(char *buf, size_t cap, int status, bool head_only, const struct resp_conn *rc);
+ * 405 carries "Allow: GET, HEAD"; `extra` (NULL or whole header lines
+ * ending in CRLF) is added as is, e.g. "Content-Range: bytes * /10\r\n".
+ * Length or -ENOSPC. */
+int resp_error(char *buf, size_t cap, int status, bool head_only, const char *extra,
+	       const struct resp_conn *rc);
+
+/* The head of a 200 with a generated body (a directory listing): type,
+ * length, no validators. Length or -ENOSPC. */
+int resp_generated_head(char *buf, size_t cap, const char *type, uint64_t length,
+			const struct resp_conn *rc);
 
 /* 301 to `path` + "/" (+ "?" query when qlen > 0). path and query are the
  * bytes from the request target, already restricted to visible ASCII by the

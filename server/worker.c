@@ -15,7 +15,9 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -254,6 +256,30 @@ static int alloc_conns(struct worker *w)
 	return 0;
 }
 
+/* How far openat2 may follow symlinks (--follow-symlinks). Magic links
+ * (/proc/self/fd/...) are never followed. */
+static unsigned long long follow_flags(unsigned mode)
+{
+	switch (mode) {
+	case FOLLOW_NEVER:
+		return RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;
+	case FOLLOW_ALWAYS:
+		return RESOLVE_NO_MAGICLINKS;
+	default:
+		return RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	}
+}
+
+/* A random multipart boundary, so file contents cannot forge one. */
+static void make_boundary(char *out, size_t cap)
+{
+	uint64_t r = 0;
+
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull;
+	snprintf(out, cap, "rs%016llx", (unsigned long long)r);
+}
+
 static int setup(struct worker *w)
 {
 	const struct config *cfg = w->cfg;
@@ -293,7 +319,13 @@ static int setup(struct worker *w)
 	for (int k = 0; k < TK_COUNT; k++)
 		timer_list_init(&w->timers[k]);
 	w->how.flags = O_RDONLY | O_NOCTTY; /* no O_CLOEXEC: direct descriptors refuse it */
-	w->how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	w->how.resolve = follow_flags(cfg->follow_symlinks);
+	w->how_dir = w->how;
+	w->how_dir.flags |= O_DIRECTORY;
+	make_boundary(w->boundary, sizeof(w->boundary));
+	/* Read-path chunks stop short of the per-response scratch, on a page
+	 * boundary. */
+	w->read_chunk = (w->bufs.size - sizeof(struct scratch)) & ~(size_t)4095;
 	w->tick.tv_sec = 1;
 	clock_update(w);
 	return 0;

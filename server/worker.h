@@ -18,6 +18,7 @@
 #include "pbuf.h"
 #include "pipes.h"
 #include "rbuf.h"
+#include "resp.h"
 #include "ring.h"
 #include "timer.h"
 
@@ -30,7 +31,10 @@ enum op {
 	OP_SEND_HEAD,   /* the head before a body chain (MSG_WAITALL, linked) */
 	OP_SEND_CHUNK,  /* read path: a body chunk from the buffer (linked to its read) */
 	OP_STATX,
+	OP_STATX_ALT,   /* a precompressed sidecar candidate */
 	OP_OPEN,
+	OP_OPEN_DIR,    /* confinement check before a redirect */
+	OP_SEND_HEAP,   /* a generated body (directory listing) */
 	OP_READ,        /* small file: the whole body after the head */
 	OP_READ_CHUNK,  /* read path: one chunk */
 	OP_SPLICE_IN,   /* file -> pipe */
@@ -66,6 +70,8 @@ enum conn_flag {
 	CF_TRAILING = 1u << 7,   /* the decoded path ended in '/' */
 	CF_NOBUF = 1u << 8,      /* recv ended with ENOBUFS: re-arm when buffers return */
 	CF_HTTP10 = 1u << 9,
+	CF_LOOKED = 1u << 10,    /* sidecars were looked for: Vary */
+	CF_SHORT_IN = 1u << 11,  /* a splice into the pipe came up short */
 };
 
 struct conn {
@@ -90,6 +96,13 @@ struct conn {
 	uint32_t pipe_fill;   /* bytes in the pipe not yet sent */
 	uint32_t send_off, send_len;
 	uint32_t chunk;       /* read path: bytes in the current chunk */
+	uint16_t base_len;    /* length of the target's path in the scratch */
+	uint8_t enc_order[3]; /* acceptable precompressed codings, best first */
+	uint8_t enc_n, enc_i; /* how many; which one is being looked up */
+	int8_t enc;           /* the coding served, -1 for none */
+	uint8_t part, nparts; /* multipart: current part; spans to send */
+	char *heap;           /* generated body (listing), malloc'd */
+	uint32_t heap_len;
 	uint8_t tkind;        /* enum timer_kind of the list tn is on */
 	struct timer_node tn;
 	struct conn *wait_next;  /* on the worker's response-buffer wait list */
@@ -103,6 +116,7 @@ struct server {
 	int rootfd;
 	struct mime_table mime;
 	struct http_limits lim;
+	struct resp_opts resp;
 	atomic_int stop;      /* set once by main: drain and exit */
 	atomic_int running;   /* workers whose loop has not ended */
 	int wake_fd;          /* eventfd: written once to wake every worker */
@@ -123,7 +137,9 @@ struct worker {
 	struct rbuf_pool bufs;
 	struct pbuf_ring pbufs;
 	struct pipe_pool pipes;
-	size_t chunk;         /* bytes per splice: min(pipe size, config) */
+	size_t chunk;         /* bytes per splice: the pipe size */
+	size_t read_chunk;    /* bytes per read on the read path (before the scratch) */
+	char boundary[24];    /* multipart/byteranges boundary, random per worker */
 
 	struct conn *conns;
 	unsigned nconns;
@@ -150,7 +166,8 @@ struct worker {
 	uint64_t now;         /* monotonic seconds */
 	time_t date_sec;
 	char date[32];
-	struct open_how how;
+	struct open_how how;      /* files: confined per --follow-symlinks */
+	struct open_how how_dir;  /* the same for directories */
 	struct __kernel_timespec tick;
 
 	struct http_request req; /* scratch: one request is parsed at a time */

@@ -6,23 +6,31 @@
 #include <string.h>
 
 static int failures;
+#define STARTS(s, lit) (strncmp((s), (lit), strlen(lit)) == 0)
 #define CHECK(c) do { if (!(c)) { printf("%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #c); failures++; } } while (0)
 
 static const char *DATE = "Sun, 06 Nov 1994 08:49:37 GMT";
+static const struct resp_opts OPTS = { "ringserve", "", "utf-8" };
 
 static void test_file_head(void)
 {
 	char buf[512];
 	struct resp_file f = { .size = 1234, .ino = 0x2a, .mtime = { 784111777, 5 }, .type = "text/plain" };
-	struct resp_conn rc = { DATE, true, 1 };
-	int n = resp_file_head(buf, sizeof(buf), &f, &rc);
+	struct resp_body b = { 200, 1234, 0, 1234, NULL };
+	struct resp_conn rc = { DATE, true, 1, &OPTS };
+	int n = resp_file_head(buf, sizeof(buf), &f, &b, &rc);
 
 	CHECK(n > 0);
 	buf[n > 0 ? n : 0] = 0;
-	CHECK(strncmp(buf, "HTTP/1.1 200 OK\r\n", 17) == 0);
+	CHECK(STARTS(buf, "HTTP/1.1 200 OK\r\n"));
 	CHECK(strstr(buf, "\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"));
 	CHECK(strstr(buf, "\r\nContent-Length: 1234\r\n"));
-	CHECK(strstr(buf, "\r\nContent-Type: text/plain\r\n"));
+	CHECK(strstr(buf, "\r\nContent-Type: text/plain; charset=utf-8\r\n"));
+	CHECK(strstr(buf, "\r\nAccept-Ranges: bytes\r\n"));
+	CHECK(strstr(buf, "\r\nX-Content-Type-Options: nosniff\r\n"));
+	CHECK(strstr(buf, "\r\nServer: ringserve\r\n"));
+	CHECK(!strstr(buf, "Cache-Control"));
+	CHECK(!strstr(buf, "Vary"));
 	CHECK(strstr(buf, "\r\nLast-Modified: Sun, 06 Nov 1994 08:49:37 GMT\r\n"));
 	CHECK(strstr(buf, "\r\nETag: \"2a-4d2-"));
 	CHECK(!strstr(buf, "Connection:"));
@@ -30,16 +38,69 @@ static void test_file_head(void)
 
 	/* 1.0 keep-alive is explicit; close is announced. */
 	rc.minor = 0;
-	n = resp_file_head(buf, sizeof(buf), &f, &rc);
+	n = resp_file_head(buf, sizeof(buf), &f, &b, &rc);
 	buf[n > 0 ? n : 0] = 0;
 	CHECK(strstr(buf, "\r\nConnection: keep-alive\r\n"));
 	rc.keep_alive = false;
-	n = resp_file_head(buf, sizeof(buf), &f, &rc);
+	n = resp_file_head(buf, sizeof(buf), &f, &b, &rc);
 	buf[n > 0 ? n : 0] = 0;
 	CHECK(strstr(buf, "\r\nConnection: close\r\n"));
 
 	/* Too small a buffer is reported, never overrun. */
-	CHECK(resp_file_head(buf, 40, &f, &rc) == -ENOSPC);
+	CHECK(resp_file_head(buf, 40, &f, &b, &rc) == -ENOSPC);
+}
+
+static void test_partial_and_304(void)
+{
+	char buf[1024];
+	struct resp_opts opts = { "", "max-age=60", "" };
+	struct resp_file f = { .size = 1000, .ino = 1, .mtime = { 784111777, 0 },
+			       .type = "text/css", .encoding = "br", .vary = true };
+	struct resp_body b = { 206, 100, 10, 110, NULL };
+	struct resp_conn rc = { DATE, true, 1, &opts };
+	int n = resp_file_head(buf, sizeof(buf), &f, &b, &rc);
+
+	buf[n > 0 ? n : 0] = 0;
+	CHECK(STARTS(buf, "HTTP/1.1 206 Partial Content\r\n"));
+	CHECK(strstr(buf, "\r\nContent-Range: bytes 10-109/1000\r\n"));
+	CHECK(strstr(buf, "\r\nContent-Length: 100\r\n"));
+	CHECK(strstr(buf, "\r\nContent-Encoding: br\r\n"));
+	CHECK(strstr(buf, "\r\nVary: Accept-Encoding\r\n"));
+	CHECK(strstr(buf, "\r\nCache-Control: max-age=60\r\n"));
+	CHECK(strstr(buf, "\r\nContent-Type: text/css\r\n")); /* no charset configured */
+	CHECK(!strstr(buf, "Server:"));                          /* hidden */
+
+	b.boundary = "BOUND";
+	b.length = 500;
+	n = resp_file_head(buf, sizeof(buf), &f, &b, &rc);
+	buf[n > 0 ? n : 0] = 0;
+	CHECK(strstr(buf, "\r\nContent-Type: multipart/byteranges; boundary=BOUND\r\n"));
+	CHECK(!strstr(buf, "Content-Range"));
+
+	/* 304: validators, caching headers, no body headers. */
+	b.status = 304;
+	b.boundary = NULL;
+	n = resp_file_head(buf, sizeof(buf), &f, &b, &rc);
+	buf[n > 0 ? n : 0] = 0;
+	CHECK(STARTS(buf, "HTTP/1.1 304 Not Modified\r\n"));
+	CHECK(strstr(buf, "\r\nETag: \""));
+	CHECK(strstr(buf, "\r\nLast-Modified: "));
+	CHECK(strstr(buf, "\r\nCache-Control: max-age=60\r\n"));
+	CHECK(strstr(buf, "\r\nVary: Accept-Encoding\r\n"));
+	CHECK(!strstr(buf, "Content-Length"));
+	CHECK(!strstr(buf, "Content-Type"));
+}
+
+static void test_content_type(void)
+{
+	char out[64];
+
+	CHECK(strcmp(resp_content_type("text/html", "utf-8", out, sizeof(out)), "text/html; charset=utf-8") == 0);
+	CHECK(strcmp(resp_content_type("application/json", "utf-8", out, sizeof(out)), "application/json; charset=utf-8") == 0);
+	CHECK(strcmp(resp_content_type("application/javascript", "utf-8", out, sizeof(out)), "application/javascript; charset=utf-8") == 0);
+	CHECK(strcmp(resp_content_type("image/png", "utf-8", out, sizeof(out)), "image/png") == 0);
+	CHECK(strcmp(resp_content_type("text/html", "", out, sizeof(out)), "text/html") == 0);
+	CHECK(strcmp(resp_content_type("text/html", "utf-8", out, 8), "text/html") == 0); /* does not fit */
 }
 
 static void test_etag(void)
@@ -57,12 +118,12 @@ static void test_etag(void)
 static void test_error(void)
 {
 	char buf[1024];
-	struct resp_conn rc = { DATE, false, 1 };
-	int n = resp_error(buf, sizeof(buf), 405, false, &rc);
+	struct resp_conn rc = { DATE, false, 1, &OPTS };
+	int n = resp_error(buf, sizeof(buf), 405, false, NULL, &rc);
 
 	CHECK(n > 0);
 	buf[n > 0 ? n : 0] = 0;
-	CHECK(strncmp(buf, "HTTP/1.1 405 Method Not Allowed\r\n", 33) == 0);
+	CHECK(STARTS(buf, "HTTP/1.1 405 Method Not Allowed\r\n"));
 	CHECK(strstr(buf, "\r\nAllow: GET, HEAD\r\n"));
 	CHECK(strstr(buf, "\r\nConnection: close\r\n"));
 	const char *body = strstr(buf, "\r\n\r\n");
@@ -76,20 +137,23 @@ static void test_error(void)
 		CHECK(strstr(body, "405 Method Not Allowed"));
 	}
 	/* HEAD: same head, no body. */
-	int h = resp_error(buf, sizeof(buf), 404, true, &rc);
+	int h = resp_error(buf, sizeof(buf), 404, true, NULL, &rc);
 	CHECK(h > 0 && memcmp(buf + h - 4, "\r\n\r\n", 4) == 0);
-	CHECK(resp_error(buf, 60, 404, false, &rc) == -ENOSPC);
+	CHECK(resp_error(buf, 60, 404, false, NULL, &rc) == -ENOSPC);
+	n = resp_error(buf, sizeof(buf), 416, false, "Content-Range: bytes */10\r\n", &rc);
+	buf[n > 0 ? n : 0] = 0;
+	CHECK(strstr(buf, "\r\nContent-Range: bytes */10\r\n"));
 }
 
 static void test_redirect(void)
 {
 	char buf[1024];
-	struct resp_conn rc = { DATE, true, 1 };
+	struct resp_conn rc = { DATE, true, 1, &OPTS };
 	int n = resp_redirect_slash(buf, sizeof(buf), "/a%20b", 6, "x=1", 3, false, &rc);
 
 	CHECK(n > 0);
 	buf[n > 0 ? n : 0] = 0;
-	CHECK(strncmp(buf, "HTTP/1.1 301 Moved Permanently\r\n", 32) == 0);
+	CHECK(STARTS(buf, "HTTP/1.1 301 Moved Permanently\r\n"));
 	CHECK(strstr(buf, "\r\nLocation: /a%20b/?x=1\r\n"));
 	n = resp_redirect_slash(buf, sizeof(buf), "/d", 2, "", 0, true, &rc);
 	buf[n > 0 ? n : 0] = 0;
@@ -101,6 +165,8 @@ int main(void)
 {
 	test_file_head();
 	test_etag();
+	test_partial_and_304();
+	test_content_type();
 	test_error();
 	test_redirect();
 	if (failures)

@@ -1,0 +1,447 @@
+/* serve: from a parsed request to the response it gets.
+ *
+ *   path -> statx (through index.html for directories, or a listing)
+ *        -> statx of precompressed sidecars the client accepts, best first
+ *        -> preconditions (304/412) -> Range (206/416) -> head
+ *        -> openat2 into a fixed slot -> conn_start_body().
+ * Every lookup is an SQE; only listings read the directory synchronously
+ * (io_uring has no getdents). */
+#include "serve.h"
+#include "conn.h"
+#include "worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cond.h"
+#include "dirlist.h"
+#include "path.h"
+#include "range.h"
+#include "resp.h"
+
+static int errno_status(int err)
+{
+	switch (-err) {
+	case ENOENT:
+	case ENOTDIR:
+	case EXDEV:  /* a symlink leaving the root (RESOLVE_BENEATH) */
+	case ELOOP:  /* a symlink where none may be followed */
+		return 404;
+	case EACCES:
+	case EPERM:
+		return 403;
+	case ENAMETOOLONG:
+		return 414;
+	case EMFILE:
+	case ENFILE:
+	case ENOMEM:
+		return 503;
+	default:
+		return 500;
+	}
+}
+
+/* Any segment starting with '.' (".git/config", "a/.env"). */
+static bool has_dot_segment(const char *p)
+{
+	while (p) {
+		if (*p == '.')
+			return true;
+		p = strchr(p, '/');
+		if (p)
+			p++;
+	}
+	return false;
+}
+
+static size_t head_cap(struct worker *w)
+{
+	return w->bufs.size - sizeof(struct scratch);
+}
+
+static char *buf_of(struct worker *w, struct conn *c)
+{
+	return rbuf_addr(&w->bufs, c->buf);
+}
+
+static void submit_statx(struct worker *w, struct conn *c, struct statx *dst, unsigned op)
+{
+	struct scratch *sc = conn_scratch(w, c);
+	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+	int flags = w->cfg->follow_symlinks == FOLLOW_NEVER ? AT_SYMLINK_NOFOLLOW : 0;
+
+	io_uring_prep_statx(sqe, w->srv->rootfd, sc->path[0] ? sc->path : ".", flags,
+			    STATX_TYPE | STATX_MODE | STATX_INO | STATX_SIZE | STATX_MTIME, dst);
+	conn_tag(w, c, sqe, op);
+	c->state = CS_STAT;
+}
+
+/* The request head is still in the input buffer: parse it again for the
+ * headers a decision needs (w->req is shared by all connections). */
+static const struct http_request *reparse(struct worker *w, struct conn *c)
+{
+	size_t scan = 0;
+
+	if (http_parse_request(conn_in(w, c), c->head_len, &scan, &w->srv->lim, &w->req) < 0)
+		memset(&w->req, 0, sizeof(w->req)); /* cannot happen: it parsed before */
+	return &w->req;
+}
+
+void serve_request(struct worker *w, struct conn *c, const struct http_request *req)
+{
+	const struct config *cfg = w->cfg;
+	struct scratch *sc;
+
+	c->flags &= (uint16_t)~(CF_KEEPALIVE | CF_HEAD | CF_HTTP10 | CF_INDEX | CF_TRAILING | CF_LOOKED);
+	if (req->keep_alive && cfg->keepalive_timeout > 0 && !w->draining)
+		c->flags |= CF_KEEPALIVE;
+	if (req->minor == 0)
+		c->flags |= CF_HTTP10;
+	if (req->method == HTTP_M_HEAD)
+		c->flags |= CF_HEAD;
+	if (!conn_take_buf(w, c))
+		return;
+	if (req->has_content_length && req->content_length > cfg->max_header_size) {
+		conn_error(w, c, 413, true, NULL);
+		return;
+	}
+	c->discard = req->has_content_length ? req->content_length : 0;
+	if (req->method != HTTP_M_GET && req->method != HTTP_M_HEAD) {
+		conn_error(w, c, req->method == HTTP_M_UNKNOWN ? 501 : 405, false, NULL);
+		return;
+	}
+	if (req->path.len == 0) {
+		conn_error(w, c, 400, true, NULL);
+		return;
+	}
+	sc = conn_scratch(w, c);
+	bool trailing = false;
+	int n = path_normalize(req->path.p, req->path.len, sc->path, PATH_CAP, &trailing);
+	if (n < 0) {
+		conn_error(w, c, n == -ENAMETOOLONG ? 414 : 400, true, NULL);
+		return;
+	}
+	if (!cfg->dotfiles && has_dot_segment(sc->path)) {
+		conn_error(w, c, 404, false, NULL);
+		return;
+	}
+	if (trailing)
+		c->flags |= CF_TRAILING;
+	c->tgt_off = (uint32_t)(req->path.p - conn_in(w, c));
+	c->tgt_len = req->path.len;
+	c->q_len = req->query.len;
+	c->enc = -1;
+	c->enc_n = c->enc_i = 0;
+	if (cfg->precompressed) {
+		enum cond_coding order[CODING_COUNT];
+		c->enc_n = (uint8_t)cond_accept_codings(req, order);
+		for (unsigned i = 0; i < c->enc_n; i++)
+			c->enc_order[i] = (uint8_t)order[i];
+	}
+	c->base_len = (uint16_t)n;
+	submit_statx(w, c, &sc->stx, OP_STATX);
+}
+
+/* ---- directories ---------------------------------------------------- */
+
+static void redirect_slash(struct worker *w, struct conn *c)
+{
+	struct resp_conn rc = conn_resp_ctx(w, c);
+	char *in = conn_in(w, c);
+	int len = resp_redirect_slash(buf_of(w, c), head_cap(w), in + c->tgt_off, c->tgt_len,
+				      in + c->tgt_off + c->tgt_len + 1, c->q_len,
+				      (c->flags & CF_HEAD) != 0, &rc);
+	if (len < 0)
+		conn_error(w, c, 414, false, NULL);
+	else
+		conn_send_whole(w, c, (size_t)len);
+}
+
+/* "?format=json" among the query's parameters, or an Accept header that
+ * puts application/json first. */
+static bool want_json(struct worker *w, struct conn *c, const struct http_request *req)
+{
+	const char *q = conn_in(w, c) + c->tgt_off + c->tgt_len + 1;
+	size_t left = c->q_len;
+
+	while (left > 0) {
+		size_t n = 0;
+		while (n < left && q[n] != '&')
+			n++;
+		if (n == 11 && memcmp(q, "format=json", 11) == 0)
+			return true;
+		q += n + (n < left);
+		left -= n + (n < left);
+	}
+	const struct http_header *acc = http_find_header(req, "accept");
+	return acc && acc->value.len >= 16 && strncasecmp(acc->value.p, "application/json", 16) == 0;
+}
+
+static int read_listing(struct worker *w, const char *rel, struct dirlist *dl)
+{
+	struct open_how how = w->how;
+
+	how.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
+	int fd = (int)syscall(SYS_openat2, w->srv->rootfd, rel[0] ? rel : ".", &how, sizeof(how));
+	if (fd < 0)
+		return -errno;
+	int ret = dirlist_read(fd, dl, w->cfg->listing_max, w->cfg->dotfiles);
+	close(fd);
+	return ret;
+}
+
+static void send_listing(struct worker *w, struct conn *c)
+{
+	struct scratch *sc = conn_scratch(w, c);
+	struct dirlist dl;
+	char url[PATH_CAP + 4];
+
+	sc->path[c->base_len] = '\0'; /* drop "/index.html" */
+	int ret = read_listing(w, sc->path, &dl);
+	if (ret < 0) {
+		dirlist_free(&dl);
+		conn_error(w, c, errno_status(ret), false, NULL);
+		return;
+	}
+	int ulen = snprintf(url, sizeof(url), "/%s%s", sc->path, sc->path[0] ? "/" : "");
+	bool json = want_json(w, c, reparse(w, c));
+	size_t len = 0;
+	ret = json ? dirlist_json(&dl, url, (size_t)ulen, &c->heap, &len)
+		   : dirlist_html(&dl, url, (size_t)ulen, &c->heap, &len);
+	dirlist_free(&dl);
+	if (ret < 0 || len > UINT32_MAX) {
+		conn_error(w, c, 500, false, NULL);
+		return;
+	}
+	c->heap_len = (uint32_t)len;
+	struct resp_conn rc = conn_resp_ctx(w, c);
+	int h = resp_generated_head(buf_of(w, c), head_cap(w),
+				    json ? "application/json" : "text/html; charset=utf-8", len, &rc);
+	if (h < 0) {
+		conn_error(w, c, 500, false, NULL);
+		return;
+	}
+	c->send_len = (uint32_t)h;
+	conn_send_heap(w, c);
+}
+
+/* ---- files ------------------------------------------------------------ */
+
+static bool older(const struct statx *a, const struct statx *b)
+{
+	return a->stx_mtime.tv_sec < b->stx_mtime.tv_sec ||
+	       (a->stx_mtime.tv_sec == b->stx_mtime.tv_sec && a->stx_mtime.tv_nsec < b->stx_mtime.tv_nsec);
+}
+
+static void try_sidecar(struct worker *w, struct conn *c)
+{
+	struct scratch *sc = conn_scratch(w, c);
+
+	strcpy(sc->path + c->base_len, cond_coding_suffix((enum cond_coding)c->enc_order[c->enc_i]));
+	submit_statx(w, c, &sc->alt, OP_STATX_ALT);
+}
+
+/* OP_OPEN: the file to send. OP_OPEN_DIR: a directory, opened only to
+ * prove it lies inside the root before redirecting to it. */
+static void open_file(struct worker *w, struct conn *c, unsigned op)
+{
+	struct scratch *sc = conn_scratch(w, c);
+	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+
+	io_uring_prep_openat2_direct(sqe, w->srv->rootfd, sc->path[0] ? sc->path : ".",
+				     op == OP_OPEN ? &w->how : &w->how_dir,
+				     IORING_FILE_INDEX_ALLOC - 1);
+	conn_tag(w, c, sqe, op);
+	c->state = CS_OPEN;
+}
+
+/* Range -> the spans to send and what the head says about them; false when
+ * the response was answered here (416). */
+static bool apply_range(struct worker *w, struct conn *c, const struct http_request *req,
+			const struct cond_validators *v, struct resp_body *b)
+{
+	struct scratch *sc = conn_scratch(w, c);
+	const struct http_header *rh = req->method == HTTP_M_GET ? http_find_header(req, "range") : NULL;
+	unsigned n = 0;
+	char extra[64];
+
+	if (!rh || !cond_if_range(req, v))
+		return true;
+	switch (range_parse(rh->value.p, rh->value.len, sc->size, sc->spans, w->cfg->max_ranges, &n)) {
+	case RANGE_UNSATISFIABLE:
+		snprintf(extra, sizeof(extra), "Content-Range: bytes */%llu\r\n",
+			 (unsigned long long)sc->size);
+		conn_error(w, c, 416, false, extra);
+		return false;
+	case RANGE_OK:
+		b->status = 206;
+		c->off = sc->spans[0].start;
+		c->end = sc->spans[0].end;
+		c->nparts = (uint8_t)n;
+		if (n == 1) {
+			b->start = c->off;
+			b->end = c->end;
+			b->length = c->end - c->off;
+		} else {
+			b->boundary = w->boundary;
+			b->length = range_multipart_length(w->boundary, sc->type, sc->spans, n, sc->size);
+		}
+		return true;
+	default:
+		return true;
+	}
+}
+
+/* The representation is chosen (the file or a sidecar): preconditions,
+ * ranges, head; then open it if a body is to be sent. */
+static void decide(struct worker *w, struct conn *c)
+{
+	struct scratch *sc = conn_scratch(w, c);
+	const struct statx *st = c->enc >= 0 ? &sc->alt : &sc->stx;
+	const struct http_request *req = reparse(w, c);
+	struct resp_file f = {
+		.size = st->stx_size,
+		.ino = st->stx_ino,
+		.mtime = { st->stx_mtime.tv_sec, st->stx_mtime.tv_nsec },
+		.type = sc->type,
+		.encoding = c->enc >= 0 ? cond_coding_name((enum cond_coding)c->enc) : NULL,
+		.vary = (c->flags & CF_LOOKED) != 0,
+	};
+	char etag[RESP_ETAG_MAX];
+	struct cond_validators v = { etag, (size_t)resp_etag(etag, &f), f.mtime.tv_sec };
+	struct resp_body b = { 200, f.size, 0, f.size, NULL };
+
+	sc->size = f.size;
+	c->off = 0;
+	c->end = f.size;
+	c->part = 0;
+	c->nparts = f.size ? 1 : 0;
+	enum cond_result cr = cond_evaluate(req, &v);
+	if (cr == COND_PRECONDITION_FAILED) {
+		conn_error(w, c, 412, false, NULL);
+		return;
+	}
+	if (cr == COND_NOT_MODIFIED) {
+		b.status = 304;
+		c->nparts = 0;
+	} else if (!apply_range(w, c, req, &v, &b)) {
+		return;
+	}
+	struct resp_conn rc = conn_resp_ctx(w, c);
+	int len = resp_file_head(buf_of(w, c), head_cap(w), &f, &b, &rc);
+	if (len >= 0 && b.boundary) {
+		int n = range_part_head(buf_of(w, c) + len, head_cap(w) - (size_t)len, w->boundary,
+					sc->type, &sc->spans[0], sc->size, 1);
+		len = n < 0 ? n : len + n;
+	}
+	if (len < 0) {
+		conn_error(w, c, 500, false, NULL);
+		return;
+	}
+	c->send_len = (uint32_t)len;
+	if (c->flags & CF_HEAD)
+		c->nparts = 0;
+	/* Opened even when no body follows (HEAD, 304, empty): statx follows
+	 * symlinks anywhere, and only the confined open proves the file is
+	 * inside the root before anything about it is told. */
+	open_file(w, c, OP_OPEN);
+}
+
+static void on_target(struct worker *w, struct conn *c, int res)
+{
+	struct scratch *sc = conn_scratch(w, c);
+	const struct statx *st = &sc->stx;
+
+	if (res < 0) {
+		if ((c->flags & CF_INDEX) && res == -ENOENT) {
+			if (w->cfg->listing)
+				send_listing(w, c);
+			else
+				conn_error(w, c, 403, false, NULL);
+			return;
+		}
+		conn_error(w, c, errno_status(res), false, NULL);
+		return;
+	}
+	if (S_ISDIR(st->stx_mode) && !(c->flags & CF_INDEX)) {
+		if (!(c->flags & CF_TRAILING)) {
+			open_file(w, c, OP_OPEN_DIR);
+			return;
+		}
+		strcpy(sc->path + c->base_len, c->base_len ? "/index.html" : "index.html");
+		c->flags |= CF_INDEX;
+		submit_statx(w, c, &sc->stx, OP_STATX);
+		return;
+	}
+	if (!S_ISREG(st->stx_mode)) {
+		conn_error(w, c, S_ISDIR(st->stx_mode) ? 403 : 404, false, NULL);
+		return;
+	}
+	if ((c->flags & CF_TRAILING) && !(c->flags & CF_INDEX)) {
+		conn_error(w, c, 404, false, NULL); /* "file.txt/" */
+		return;
+	}
+	size_t plen = strlen(sc->path);
+	sc->type = resp_content_type(mime_lookup(&w->srv->mime, sc->path, plen),
+				     w->cfg->charset, sc->ctype, sizeof(sc->ctype));
+	c->base_len = (uint16_t)plen;
+	if (c->enc_n) {
+		c->flags |= CF_LOOKED;
+		try_sidecar(w, c);
+		return;
+	}
+	decide(w, c);
+}
+
+/* A sidecar is used when it is a regular file not older than the original
+ * (a stale .gz must never hide a newer file). */
+static void on_sidecar(struct worker *w, struct conn *c, int res)
+{
+	struct scratch *sc = conn_scratch(w, c);
+
+	if (res == 0 && S_ISREG(sc->alt.stx_mode) && !older(&sc->alt, &sc->stx)) {
+		c->enc = (int8_t)c->enc_order[c->enc_i];
+		decide(w, c);
+		return;
+	}
+	sc->path[c->base_len] = '\0';
+	if (++c->enc_i < c->enc_n)
+		try_sidecar(w, c);
+	else
+		decide(w, c);
+}
+
+static void on_open(struct worker *w, struct conn *c, unsigned op, int res)
+{
+	if (res < 0) {
+		conn_error(w, c, errno_status(res), false, NULL);
+		return;
+	}
+	c->file = res; /* closed when the response is done */
+	if (op == OP_OPEN_DIR)
+		redirect_slash(w, c);
+	else
+		conn_start_body(w, c);
+}
+
+void serve_complete(struct worker *w, struct conn *c, unsigned op, int res)
+{
+	switch (op) {
+	case OP_STATX:
+		on_target(w, c, res);
+		break;
+	case OP_STATX_ALT:
+		on_sidecar(w, c, res);
+		break;
+	case OP_OPEN:
+	case OP_OPEN_DIR:
+		on_open(w, c, op, res);
+		break;
+	}
+}

@@ -1,0 +1,17 @@
+/* serve: from a parsed request to the response it gets (path lookup,
+ * index.html, listings, precompressed variants, preconditions, ranges). */
+#ifndef RS_SERVE_H
+#define RS_SERVE_H
+
+#include "http.h"
+
+struct worker;
+struct conn;
+
+/* Start answering req (complete in c's input buffer, head_len set). */
+void serve_request(struct worker *w, struct conn *c, const struct http_request *req);
+
+/* A completion of a statx or open that serve_request started. */
+void serve_complete(struct worker *w, struct conn *c, unsigned op, int res);
+
+#endif
