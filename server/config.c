@@ -38,7 +38,7 @@ enum {
 	O_MAXHDRS, O_MAXLINE, O_HDRTO, O_KATO, O_SENDTO, O_LINGERTO, O_IOWQ,
 	O_BACKLOG, O_RECVBUFS, O_RECVBUFSIZE, O_DRAINTO, O_NOLISTING, O_LISTMAX,
 	O_PRECOMP, O_NOPRECOMP, O_DOTFILES, O_FOLLOW, O_CHARSET, O_CACHECTL,
-	O_SERVERHDR, O_MAXRANGES,
+	O_SERVERHDR, O_MAXRANGES, O_CACHEENT, O_CACHEVAL, O_CACHEFILE,
 	O_NOPIN,
 };
 
@@ -125,6 +125,12 @@ static const struct spec specs[] = {
 	  "Server header value (\"\": no Server header)", NULL },
 	{ O_MAXRANGES, "max-ranges", K_UINT, 1, 64, U(max_ranges), "N",
 	  "most parts in a multipart range response", NULL },
+	{ O_CACHEENT, "cache-entries", K_UINT, 0, 1048576, U(cache_entries), "N",
+	  "open-file cache entries per worker (0: no cache)", NULL },
+	{ O_CACHEVAL, "cache-validity", K_UINT, 0, 3600, U(cache_validity), "SEC",
+	  "how long a cached file is trusted before a statx rechecks it", NULL },
+	{ O_CACHEFILE, "cache-file-size", K_SIZE, 0, MIB, S(cache_file_size), "SIZE",
+	  "files up to this size are kept in memory (0: none)", NULL },
 	{ 'h', "help", K_HELP, 0, 0, NONE, NULL, "print this help and exit", NULL },
 	{ 'V', "version", K_VERSION, 0, 0, NONE, NULL,
 	  "print the version and exit", NULL },
@@ -213,6 +219,9 @@ static void set_defaults(struct config *cfg)
 	cfg->cache_control = "";
 	cfg->server_header = "ringserve";
 	cfg->max_ranges = 16;
+	cfg->cache_entries = 4096;
+	cfg->cache_validity = 1;
+	cfg->cache_file_size = 16 * KIB;
 }
 
 /* ---- numbers ---- */

@@ -45,6 +45,11 @@ struct config {
 	const char *cache_control; /* --cache-control VALUE, default none ("") */
 	const char *server_header; /* --server-header VALUE, default "ringserve"; "" hides */
 	unsigned max_ranges;       /* --max-ranges, 1..64, default 16 */
+
+	/* open-file cache */
+	unsigned cache_entries;    /* --cache-entries, per worker, 0..1048576, default 4096 (0: off) */
+	unsigned cache_validity;   /* --cache-validity SEC, 0..3600, default 1 */
+	uint64_t cache_file_size;  /* --cache-file-size, files up to this are kept in memory, 0..1M, default 16K */
 };
 
 enum { FOLLOW_NEVER = 0, FOLLOW_INSIDE = 1, FOLLOW_ALWAYS = 2 };

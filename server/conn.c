@@ -59,10 +59,20 @@ static void untracked_done(struct io_uring_sqe *sqe, unsigned op)
 
 static void close_slot(struct worker *w, int slot)
 {
-	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+	worker_close_slot(w, slot);
+}
 
-	io_uring_prep_close_direct(sqe, (unsigned)slot);
-	untracked_done(sqe, OP_CLOSE);
+/* Let go of the response's file: the cache keeps its slot open. */
+static void release_file(struct worker *w, struct conn *c)
+{
+	if (c->file >= 0 && !(c->flags & CF_FILE_CACHED))
+		close_slot(w, c->file);
+	c->file = -1;
+	c->flags &= (uint16_t)~CF_FILE_CACHED;
+	if (c->fce) {
+		fcache_put(&w->fcache, c->fce);
+		c->fce = NULL;
+	}
 }
 
 static void timer_set(struct worker *w, struct conn *c, enum timer_kind k, unsigned secs)
@@ -240,8 +250,7 @@ static void list_remove(struct conn **head, struct conn *c, size_t link_off)
 
 static void conn_free(struct worker *w, struct conn *c)
 {
-	if (c->file >= 0)
-		close_slot(w, c->file);
+	release_file(w, c);
 	close_slot(w, c->sock);
 	if (c->pipe >= 0) /* still held: a transfer cut short, maybe bytes left */
 		pipes_put(&w->pipes, &w->ring, c->pipe, c->pipe_fill + 1);
@@ -314,10 +323,7 @@ static void conn_linger(struct worker *w, struct conn *c)
 
 static void release_response(struct worker *w, struct conn *c)
 {
-	if (c->file >= 0) {
-		close_slot(w, c->file);
-		c->file = -1;
-	}
+	release_file(w, c);
 	if (c->pipe >= 0) {
 		pipes_put(&w->pipes, &w->ring, c->pipe, c->pipe_fill);
 		c->pipe = -1;
@@ -730,6 +736,19 @@ static void on_send_chunk(struct worker *w, struct conn *c, int res)
 		span_done(w, c);
 }
 
+/* A whole small file was just read behind the head: keep its bytes in the
+ * cache entry so the next request needs no read at all. */
+static void keep_small_file(struct worker *w, struct conn *c, size_t len)
+{
+	struct fcache_entry *e = c->fce;
+
+	if (!e || e->has_data || e->dead || c->off != 0 || len != e->size ||
+	    len > w->fcache.data_size)
+		return;
+	memcpy(e->data, rbuf_addr(&w->bufs, c->buf) + c->send_len - len, len);
+	e->has_data = true;
+}
+
 void conn_complete(struct worker *w, struct conn *c, unsigned op, const struct io_uring_cqe *cqe)
 {
 	int res = cqe->res;
@@ -766,6 +785,9 @@ void conn_complete(struct worker *w, struct conn *c, unsigned op, const struct i
 			response_done(w, c);
 		break;
 	case OP_READ:
+		if (res >= 0 && (uint64_t)res == c->end - c->off)
+			keep_small_file(w, c, (size_t)res);
+		/* fall through */
 	case OP_READ_CHUNK:
 		/* Short read: the file shrank under us. The linked send is
 		 * cancelled and its completion closes the connection. */

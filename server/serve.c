@@ -93,6 +93,59 @@ static const struct http_request *reparse(struct worker *w, struct conn *c)
 	return &w->req;
 }
 
+static void on_target(struct worker *w, struct conn *c, int res, struct fcache_entry *e);
+static void on_sidecar(struct worker *w, struct conn *c, int res, struct fcache_entry *e);
+
+/* What a fresh cache entry knows, in the shape statx would have given. */
+static void stx_from_entry(struct statx *st, const struct fcache_entry *e)
+{
+	st->stx_mode = (uint16_t)(e->kind == FC_DIR ? S_IFDIR | 0755 : S_IFREG | 0644);
+	st->stx_size = e->size;
+	st->stx_ino = e->ino;
+	st->stx_mtime.tv_sec = e->mtime.tv_sec;
+	st->stx_mtime.tv_nsec = (uint32_t)e->mtime.tv_nsec;
+}
+
+/* Record what statx said about path/coding (files, directories, and for
+ * ENOENT/ENOTDIR the fact that nothing is there). */
+static struct fcache_entry *remember(struct worker *w, const char *path, unsigned coding,
+				     int res, const struct statx *st)
+{
+	unsigned kind;
+	struct timespec mt = { 0, 0 };
+
+	if (res == -ENOENT || res == -ENOTDIR)
+		kind = FC_NONE;
+	else if (res == 0 && S_ISREG(st->stx_mode))
+		kind = FC_FILE;
+	else if (res == 0 && S_ISDIR(st->stx_mode) && coding == 0)
+		kind = FC_DIR;
+	else
+		return NULL;
+	if (kind != FC_NONE) {
+		mt.tv_sec = st->stx_mtime.tv_sec;
+		mt.tv_nsec = st->stx_mtime.tv_nsec;
+	}
+	return fcache_update(&w->fcache, path, strlen(path), coding, kind,
+			     kind == FC_NONE ? 0 : st->stx_size, kind == FC_NONE ? 0 : st->stx_ino,
+			     mt, w->now);
+}
+
+/* The target path is in the scratch: from the cache when fresh, else statx. */
+static void lookup_target(struct worker *w, struct conn *c)
+{
+	struct scratch *sc = conn_scratch(w, c);
+	bool fresh;
+	struct fcache_entry *e = fcache_find(&w->fcache, sc->path, strlen(sc->path), 0, w->now, &fresh);
+
+	if (e && fresh) {
+		stx_from_entry(&sc->stx, e);
+		on_target(w, c, e->kind == FC_NONE ? -ENOENT : 0, e);
+		return;
+	}
+	submit_statx(w, c, &sc->stx, OP_STATX);
+}
+
 void serve_request(struct worker *w, struct conn *c, const struct http_request *req)
 {
 	const struct config *cfg = w->cfg;
@@ -145,7 +198,8 @@ void serve_request(struct worker *w, struct conn *c, const struct http_request *
 			c->enc_order[i] = (uint8_t)order[i];
 	}
 	c->base_len = (uint16_t)n;
-	submit_statx(w, c, &sc->stx, OP_STATX);
+	c->fce = NULL;
+	lookup_target(w, c);
 }
 
 /* ---- directories ---------------------------------------------------- */
@@ -242,16 +296,34 @@ static bool older(const struct statx *a, const struct statx *b)
 static void try_sidecar(struct worker *w, struct conn *c)
 {
 	struct scratch *sc = conn_scratch(w, c);
+	unsigned coding = 1u + c->enc_order[c->enc_i];
+	bool fresh;
 
 	strcpy(sc->path + c->base_len, cond_coding_suffix((enum cond_coding)c->enc_order[c->enc_i]));
+	struct fcache_entry *e = fcache_find(&w->fcache, sc->path, strlen(sc->path), coding,
+					     w->now, &fresh);
+	if (e && fresh) {
+		stx_from_entry(&sc->alt, e);
+		on_sidecar(w, c, e->kind == FC_NONE ? -ENOENT : 0, e);
+		return;
+	}
 	submit_statx(w, c, &sc->alt, OP_STATX_ALT);
 }
 
 /* OP_OPEN: the file to send. OP_OPEN_DIR: a directory, opened only to
  * prove it lies inside the root before redirecting to it. */
+static void on_open(struct worker *w, struct conn *c, unsigned op, int res);
+
 static void open_file(struct worker *w, struct conn *c, unsigned op)
 {
 	struct scratch *sc = conn_scratch(w, c);
+
+	if (op == OP_OPEN && c->fce && c->fce->slot >= 0) {
+		c->file = c->fce->slot; /* already open, already proven confined */
+		c->flags |= CF_FILE_CACHED;
+		conn_start_body(w, c);
+		return;
+	}
 	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
 
 	io_uring_prep_openat2_direct(sqe, w->srv->rootfd, sc->path[0] ? sc->path : ".",
@@ -296,6 +368,23 @@ static bool apply_range(struct worker *w, struct conn *c, const struct http_requ
 	default:
 		return true;
 	}
+}
+
+/* A hit on a small file's bytes: head and body leave in one send, with no
+ * open and no read (the entry's earlier open proved it confined). */
+static bool send_cached(struct worker *w, struct conn *c)
+{
+	struct fcache_entry *e = c->fce;
+	size_t head = c->send_len;
+
+	if (!e || !e->has_data || c->nparts > 1)
+		return false;
+	uint64_t len = c->nparts ? c->end - c->off : 0;
+	if (head + len > w->bufs.size)
+		return false;
+	memcpy(buf_of(w, c) + head, e->data + c->off, len);
+	conn_send_whole(w, c, head + len);
+	return true;
 }
 
 /* The representation is chosen (the file or a sidecar): preconditions,
@@ -347,17 +436,23 @@ static void decide(struct worker *w, struct conn *c)
 	c->send_len = (uint32_t)len;
 	if (c->flags & CF_HEAD)
 		c->nparts = 0;
+	if (send_cached(w, c))
+		return;
 	/* Opened even when no body follows (HEAD, 304, empty): statx follows
 	 * symlinks anywhere, and only the confined open proves the file is
 	 * inside the root before anything about it is told. */
 	open_file(w, c, OP_OPEN);
 }
 
-static void on_target(struct worker *w, struct conn *c, int res)
+/* The target's statx result (e: the cache entry it came from, or NULL
+ * when it came from the kernel and is to be remembered). */
+static void on_target(struct worker *w, struct conn *c, int res, struct fcache_entry *e)
 {
 	struct scratch *sc = conn_scratch(w, c);
 	const struct statx *st = &sc->stx;
 
+	if (!e)
+		e = remember(w, sc->path, 0, res, st);
 	if (res < 0) {
 		if ((c->flags & CF_INDEX) && res == -ENOENT) {
 			if (w->cfg->listing)
@@ -376,7 +471,7 @@ static void on_target(struct worker *w, struct conn *c, int res)
 		}
 		strcpy(sc->path + c->base_len, c->base_len ? "/index.html" : "index.html");
 		c->flags |= CF_INDEX;
-		submit_statx(w, c, &sc->stx, OP_STATX);
+		lookup_target(w, c);
 		return;
 	}
 	if (!S_ISREG(st->stx_mode)) {
@@ -391,6 +486,10 @@ static void on_target(struct worker *w, struct conn *c, int res)
 	sc->type = resp_content_type(mime_lookup(&w->srv->mime, sc->path, plen),
 				     w->cfg->charset, sc->ctype, sizeof(sc->ctype));
 	c->base_len = (uint16_t)plen;
+	if (e) {
+		fcache_get(e); /* pinned: sidecar lookups may evict meanwhile */
+		c->fce = e;
+	}
 	if (c->enc_n) {
 		c->flags |= CF_LOOKED;
 		try_sidecar(w, c);
@@ -401,12 +500,19 @@ static void on_target(struct worker *w, struct conn *c, int res)
 
 /* A sidecar is used when it is a regular file not older than the original
  * (a stale .gz must never hide a newer file). */
-static void on_sidecar(struct worker *w, struct conn *c, int res)
+static void on_sidecar(struct worker *w, struct conn *c, int res, struct fcache_entry *e)
 {
 	struct scratch *sc = conn_scratch(w, c);
 
+	if (!e)
+		e = remember(w, sc->path, 1u + c->enc_order[c->enc_i], res, &sc->alt);
 	if (res == 0 && S_ISREG(sc->alt.stx_mode) && !older(&sc->alt, &sc->stx)) {
 		c->enc = (int8_t)c->enc_order[c->enc_i];
+		if (c->fce)
+			fcache_put(&w->fcache, c->fce); /* the target is not what is sent */
+		c->fce = e;
+		if (e)
+			fcache_get(e);
 		decide(w, c);
 		return;
 	}
@@ -423,7 +529,11 @@ static void on_open(struct worker *w, struct conn *c, unsigned op, int res)
 		conn_error(w, c, errno_status(res), false, NULL);
 		return;
 	}
-	c->file = res; /* closed when the response is done */
+	c->file = res; /* closed when the response is done, unless the cache keeps it */
+	if (op == OP_OPEN && c->fce && c->fce->slot < 0 && !c->fce->dead) {
+		c->fce->slot = res;
+		c->flags |= CF_FILE_CACHED;
+	}
 	if (op == OP_OPEN_DIR)
 		redirect_slash(w, c);
 	else
@@ -434,10 +544,10 @@ void serve_complete(struct worker *w, struct conn *c, unsigned op, int res)
 {
 	switch (op) {
 	case OP_STATX:
-		on_target(w, c, res);
+		on_target(w, c, res, NULL);
 		break;
 	case OP_STATX_ALT:
-		on_sidecar(w, c, res);
+		on_sidecar(w, c, res, NULL);
 		break;
 	case OP_OPEN:
 	case OP_OPEN_DIR:

@@ -69,6 +69,20 @@ static void arm_tick(struct worker *w)
 	io_uring_sqe_set_data64(sqe, ring_ud(OP_TICK, 0, 0));
 }
 
+void worker_close_slot(struct worker *w, int32_t slot)
+{
+	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+
+	io_uring_prep_close_direct(sqe, (unsigned)slot);
+	io_uring_sqe_set_data64(sqe, ring_ud(OP_CLOSE, 0, 0));
+	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+}
+
+static void fcache_close_slot(void *ctx, int32_t slot)
+{
+	worker_close_slot(ctx, slot);
+}
+
 /* A poll (not a read) so that every worker sees the one write. */
 static void arm_wake(struct worker *w)
 {
@@ -312,6 +326,10 @@ static int setup(struct worker *w)
 	ret = alloc_conns(w);
 	if (ret)
 		FAIL("allocating connection state");
+	ret = fcache_init(&w->fcache, cfg->cache_entries, cfg->cache_file_size,
+			  cfg->cache_validity, fcache_close_slot, w);
+	if (ret)
+		FAIL("allocating the open-file cache");
 	/* Splices and cold reads run in io-wq threads: bound them. */
 	unsigned iowq[2] = { cfg->iowq_max, cfg->iowq_max };
 	io_uring_register_iowq_max_workers(&w->ring.uring, iowq);
@@ -333,6 +351,7 @@ static int setup(struct worker *w)
 
 static void teardown(struct worker *w)
 {
+	fcache_free(&w->fcache);
 	pbuf_free(&w->pbufs, &w->ring);
 	pipes_free(&w->pipes, &w->ring);
 	ring_exit(&w->ring); /* cancels everything and drops every fixed file */

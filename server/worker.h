@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "fcache.h"
 #include "http.h"
 #include "mime.h"
 #include "pbuf.h"
@@ -72,6 +73,7 @@ enum conn_flag {
 	CF_HTTP10 = 1u << 9,
 	CF_LOOKED = 1u << 10,    /* sidecars were looked for: Vary */
 	CF_SHORT_IN = 1u << 11,  /* a splice into the pipe came up short */
+	CF_FILE_CACHED = 1u << 12, /* c->file is the cache's slot: do not close it */
 };
 
 struct conn {
@@ -101,6 +103,7 @@ struct conn {
 	uint8_t enc_n, enc_i; /* how many; which one is being looked up */
 	int8_t enc;           /* the coding served, -1 for none */
 	uint8_t part, nparts; /* multipart: current part; spans to send */
+	struct fcache_entry *fce; /* pinned cache entry of the representation sent */
 	char *heap;           /* generated body (listing), malloc'd */
 	uint32_t heap_len;
 	uint8_t tkind;        /* enum timer_kind of the list tn is on */
@@ -137,6 +140,7 @@ struct worker {
 	struct rbuf_pool bufs;
 	struct pbuf_ring pbufs;
 	struct pipe_pool pipes;
+	struct fcache fcache;
 	size_t chunk;         /* bytes per splice: the pipe size */
 	size_t read_chunk;    /* bytes per read on the read path (before the scratch) */
 	char boundary[24];    /* multipart/byteranges boundary, random per worker */
@@ -180,5 +184,8 @@ int worker_start(struct worker *w);
 
 /* For conn.c: a connection slot became free (resume a paused accept). */
 void worker_conn_freed(struct worker *w);
+
+/* Close a fixed file slot (no completion is waited for). */
+void worker_close_slot(struct worker *w, int32_t slot);
 
 #endif
