@@ -188,6 +188,7 @@ void serve_request(struct worker *w, struct conn *c, const struct http_request *
 		c->flags |= CF_TRAILING;
 	c->tgt_off = (uint32_t)(req->path.p - conn_in(w, c));
 	c->tgt_len = req->path.len;
+	c->q_off = req->query.len ? (uint32_t)(req->query.p - conn_in(w, c)) : 0;
 	c->q_len = req->query.len;
 	c->enc = -1;
 	c->enc_n = c->enc_i = 0;
@@ -209,7 +210,7 @@ static void redirect_slash(struct worker *w, struct conn *c)
 	struct resp_conn rc = conn_resp_ctx(w, c);
 	char *in = conn_in(w, c);
 	int len = resp_redirect_slash(buf_of(w, c), head_cap(w), in + c->tgt_off, c->tgt_len,
-				      in + c->tgt_off + c->tgt_len + 1, c->q_len,
+				      in + c->q_off, c->q_len,
 				      (c->flags & CF_HEAD) != 0, &rc);
 	if (len < 0)
 		conn_error(w, c, 414, false, NULL);
@@ -221,7 +222,7 @@ static void redirect_slash(struct worker *w, struct conn *c)
  * puts application/json first. */
 static bool want_json(struct worker *w, struct conn *c, const struct http_request *req)
 {
-	const char *q = conn_in(w, c) + c->tgt_off + c->tgt_len + 1;
+	const char *q = conn_in(w, c) + c->q_off;
 	size_t left = c->q_len;
 
 	while (left > 0) {

@@ -89,7 +89,8 @@ struct conn {
 	uint32_t in_len;
 	size_t scan;          /* parser resume point */
 	uint32_t head_len;    /* bytes of the request being answered */
-	uint32_t tgt_off, tgt_len, q_len; /* path and query of the target, in `in` */
+	uint32_t tgt_off, tgt_len;  /* path of the target, in `in` */
+	uint32_t q_off, q_len;      /* its query (not always right after the path) */
 	int32_t held_head, held_tail; /* provided buffers not yet copied in */
 	uint32_t held_off;
 	uint16_t held_count;

@@ -85,10 +85,13 @@ static void check_keep_alive(const struct http_request *q)
 static void check_accepted(const char *buf, int r, const struct http_request *q,
 			   const struct http_limits *lim)
 {
-	REQUIRE(r >= 18 && memcmp(buf + r - 4, "\r\n\r\n", 4) == 0);
+	REQUIRE(r >= 16 && memcmp(buf + r - 4, "\r\n\r\n", 4) == 0);
 	REQUIRE((uint32_t)r <= lim->max_head);
 	REQUIRE(q->status == 0 && (q->minor == 0 || q->minor == 1));
 	REQUIRE(q->method_str.len > 0 && q->target.len > 0);
+	/* the request line, with " HTTP/x.y" CRLF, is within max_line */
+	REQUIRE(q->target.p + q->target.len + 11 - q->method_str.p <= lim->max_line);
+	REQUIRE(q->method_str.p - buf <= 32); /* at most 16 leading CRLFs */
 	for (uint32_t i = 0; i < q->target.len; i++)
 		REQUIRE(q->target.p[i] > 0x20 && q->target.p[i] < 0x7f);
 	REQUIRE(q->nheaders <= lim->max_headers && q->nheaders <= HTTP_MAX_HEADERS);
