@@ -7,11 +7,13 @@
 #include <sys/mman.h>
 #include <sys/uio.h>
 
-int rbuf_init(struct rbuf_pool *p, struct ring *r, unsigned count, size_t size)
+int rbuf_init(struct rbuf_pool *p, unsigned count, size_t size)
 {
 	size_t total = (size_t)count * size;
 
 	memset(p, 0, sizeof(*p));
+	if (count == 0)
+		return 0;
 	p->free = calloc(count, sizeof(*p->free));
 	if (!p->free)
 		return -ENOMEM;
@@ -28,12 +30,27 @@ int rbuf_init(struct rbuf_pool *p, struct ring *r, unsigned count, size_t size)
 	for (unsigned i = 0; i < count; i++)
 		p->free[i] = count - 1 - i; /* index 0 on top */
 	p->nfree = count;
-
-	struct iovec iov = { .iov_base = p->base, .iov_len = total };
-	int ret = io_uring_register_buffers(&r->uring, &iov, 1);
-	p->registered = ret == 0;
-	p->reg_error = ret;
 	return 0;
+}
+
+void rbuf_register(struct ring *r, struct rbuf_pool **pools, unsigned n)
+{
+	struct iovec iov[8];
+	static char dummy[4096] __attribute__((aligned(4096)));
+
+	if (n > 8)
+		n = 8;
+	for (unsigned i = 0; i < n; i++) {
+		/* An empty pool still needs a valid iovec to keep the indexes. */
+		iov[i].iov_base = pools[i]->base ? pools[i]->base : dummy;
+		iov[i].iov_len = pools[i]->base ? pools[i]->size * pools[i]->count : sizeof(dummy);
+		pools[i]->index = i;
+	}
+	int ret = io_uring_register_buffers(&r->uring, iov, n);
+	for (unsigned i = 0; i < n; i++) {
+		pools[i]->registered = ret == 0;
+		pools[i]->reg_error = ret;
+	}
 }
 
 void rbuf_free(struct rbuf_pool *p)

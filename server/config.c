@@ -39,6 +39,7 @@ enum {
 	O_BACKLOG, O_RECVBUFS, O_RECVBUFSIZE, O_DRAINTO, O_NOLISTING, O_LISTMAX,
 	O_PRECOMP, O_NOPRECOMP, O_DOTFILES, O_FOLLOW, O_CHARSET, O_CACHECTL,
 	O_SERVERHDR, O_MAXRANGES, O_CACHEENT, O_CACHEVAL, O_CACHEFILE,
+	O_DTHRESH, O_DDEPTH, O_DCHUNK, O_DXFERS,
 	O_NOPIN,
 };
 
@@ -131,6 +132,14 @@ static const struct spec specs[] = {
 	  "how long a cached file is trusted before a statx rechecks it", NULL },
 	{ O_CACHEFILE, "cache-file-size", K_SIZE, 0, MIB, S(cache_file_size), "SIZE",
 	  "files up to this size are kept in memory (0: none)", NULL },
+	{ O_DTHRESH, "direct-threshold", K_SIZE, 0, 1024 * GIB, S(direct_threshold), "SIZE",
+	  "files this large not in the page cache are read with O_DIRECT (0: never)", NULL },
+	{ O_DDEPTH, "direct-depth", K_UINT, 1, 16, U(direct_depth), "N",
+	  "O_DIRECT reads in flight per transfer", NULL },
+	{ O_DCHUNK, "direct-chunk", K_SIZE, 64 * KIB, 8 * MIB, S(direct_chunk), "SIZE",
+	  "bytes per O_DIRECT read", NULL },
+	{ O_DXFERS, "direct-transfers", K_UINT, 0, 1024, U(direct_transfers), "N",
+	  "O_DIRECT transfers at once per worker (more fall back to buffered)", NULL },
 	{ 'h', "help", K_HELP, 0, 0, NONE, NULL, "print this help and exit", NULL },
 	{ 'V', "version", K_VERSION, 0, 0, NONE, NULL,
 	  "print the version and exit", NULL },
@@ -222,6 +231,10 @@ static void set_defaults(struct config *cfg)
 	cfg->cache_entries = 4096;
 	cfg->cache_validity = 1;
 	cfg->cache_file_size = 16 * KIB;
+	cfg->direct_threshold = 8 * MIB;
+	cfg->direct_depth = 16;
+	cfg->direct_chunk = 512 * KIB;
+	cfg->direct_transfers = 4;
 }
 
 /* ---- numbers ---- */

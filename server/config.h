@@ -50,6 +50,12 @@ struct config {
 	unsigned cache_entries;    /* --cache-entries, per worker, 0..1048576, default 4096 (0: off) */
 	unsigned cache_validity;   /* --cache-validity SEC, 0..3600, default 1 */
 	uint64_t cache_file_size;  /* --cache-file-size, files up to this are kept in memory, 0..1M, default 16K */
+
+	/* O_DIRECT for large cold files */
+	uint64_t direct_threshold; /* --direct-threshold SIZE, 0 = never, default 8M */
+	unsigned direct_depth;     /* --direct-depth N reads in flight per transfer, 1..16, default 16 */
+	uint64_t direct_chunk;     /* --direct-chunk SIZE per read, 64K..8M, default 512K */
+	unsigned direct_transfers; /* --direct-transfers N at once per worker, 0..1024, default 4 */
 };
 
 enum { FOLLOW_NEVER = 0, FOLLOW_INSIDE = 1, FOLLOW_ALWAYS = 2 };

@@ -250,6 +250,8 @@ static void list_remove(struct conn **head, struct conn *c, size_t link_off)
 
 static void conn_free(struct worker *w, struct conn *c)
 {
+	if (c->flags & CF_DIRECT)
+		direct_release(w, c);
 	release_file(w, c);
 	close_slot(w, c->sock);
 	if (c->pipe >= 0) /* still held: a transfer cut short, maybe bytes left */
@@ -323,6 +325,8 @@ static void conn_linger(struct worker *w, struct conn *c)
 
 static void release_response(struct worker *w, struct conn *c)
 {
+	if (c->flags & CF_DIRECT)
+		direct_release(w, c);
 	release_file(w, c);
 	if (c->pipe >= 0) {
 		pipes_put(&w->pipes, &w->ring, c->pipe, c->pipe_fill);
@@ -430,7 +434,7 @@ static void prep_file_read(struct worker *w, struct conn *c, struct io_uring_sqe
 			   char *dst, unsigned len, uint64_t off)
 {
 	if (w->bufs.registered)
-		io_uring_prep_read_fixed(sqe, c->file, dst, len, off, 0);
+		io_uring_prep_read_fixed(sqe, c->file, dst, len, off, (int)w->bufs.index);
 	else
 		io_uring_prep_read(sqe, c->file, dst, len, off);
 	sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK;
@@ -522,6 +526,8 @@ void conn_start_body(struct worker *w, struct conn *c)
 		conn_send_whole(w, c, head);
 		return;
 	}
+	if (c->nparts == 1 && direct_start(w, c))
+		return;
 	/* One send for head and body; the read may overwrite the scratch,
 	 * which a single range no longer needs. */
 	if (c->nparts == 1 && head + len <= w->bufs.size) {
@@ -548,9 +554,14 @@ static void body_span(struct worker *w, struct conn *c)
 	}
 }
 
+void conn_touch(struct worker *w, struct conn *c)
+{
+	timer_set(w, c, TK_SEND, w->cfg->send_timeout);
+}
+
 /* A span is out: the next part of a multipart response, its closing
  * delimiter, or the end of the response. */
-static void span_done(struct worker *w, struct conn *c)
+void conn_body_done(struct worker *w, struct conn *c)
 {
 	struct scratch *sc = conn_scratch(w, c);
 	char *buf = rbuf_addr(&w->bufs, c->buf);
@@ -720,7 +731,7 @@ static void on_splice_out(struct worker *w, struct conn *c, int res)
 	else if (c->off < c->end)
 		splice_chunk(w, c);
 	else
-		span_done(w, c);
+		conn_body_done(w, c);
 }
 
 static void on_send_chunk(struct worker *w, struct conn *c, int res)
@@ -733,7 +744,7 @@ static void on_send_chunk(struct worker *w, struct conn *c, int res)
 	if (c->off < c->end)
 		read_chunk(w, c);
 	else
-		span_done(w, c);
+		conn_body_done(w, c);
 }
 
 /* A whole small file was just read behind the head: keep its bytes in the
@@ -817,7 +828,13 @@ void conn_complete(struct worker *w, struct conn *c, unsigned op, const struct i
 	case OP_SPLICE_OUT:
 		on_splice_out(w, c, res);
 		break;
+	case OP_DHEAD:
+	case OP_DSEND:
+		direct_complete(w, c, op, res);
+		break;
 	default:
+		if (op >= OP_DREAD && op < OP_LAST)
+			direct_complete(w, c, op, res);
 		break;
 	}
 }

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "direct.h"
 #include "range.h"
 #include "resp.h"
 
@@ -32,6 +33,7 @@ struct scratch {
 	const char *type;            /* Content-Type of the target (maybe ctype) */
 	char ctype[128];             /* the type with its charset */
 	uint64_t size;               /* size of the representation sent */
+	struct direct_xfer dx;       /* O_DIRECT transfer state */
 	char path[PATH_CAP + 32];    /* + room for "/index.html" or ".br" */
 };
 
@@ -72,6 +74,12 @@ void conn_send_whole(struct worker *w, struct conn *c, size_t len);
  * nparts spans (0: head only; 1: [off, end); more: multipart from
  * scratch->spans). */
 void conn_start_body(struct worker *w, struct conn *c);
+
+/* Progress on a body: push the send timeout back. */
+void conn_touch(struct worker *w, struct conn *c);
+
+/* The current body span is out (next multipart part, or the end). */
+void conn_body_done(struct worker *w, struct conn *c);
 
 /* The head in buf[0..send_len), then c->heap[0..heap_len). */
 void conn_send_heap(struct worker *w, struct conn *c);

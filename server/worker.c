@@ -314,9 +314,15 @@ static int setup(struct worker *w)
 	ret = ftab_init(&w->ring, reserved, reserved + 2 * w->nconns + 16);
 	if (ret)
 		FAIL("registering the fixed file table (raise RLIMIT_NOFILE or lower --max-connections)");
-	ret = rbuf_init(&w->bufs, &w->ring, cfg->buf_count, cfg->buf_size);
+	ret = rbuf_init(&w->bufs, cfg->buf_count, cfg->buf_size);
 	if (ret)
 		FAIL("allocating response buffers");
+	ret = rbuf_init(&w->dbufs, cfg->direct_threshold ? cfg->direct_transfers * cfg->direct_depth : 0,
+			cfg->direct_chunk);
+	if (ret)
+		FAIL("allocating O_DIRECT buffers");
+	struct rbuf_pool *pools[] = { &w->bufs, &w->dbufs };
+	rbuf_register(&w->ring, pools, 2);
 	/* Without buffer rings, recv goes straight into the input buffer. */
 	pbuf_init(&w->pbufs, &w->ring, cfg->recv_bufs, (unsigned)cfg->recv_buf_size, 0);
 	ret = pipes_init(&w->pipes, &w->ring, cfg->pipe_count, cfg->pipe_size, 0);
@@ -356,6 +362,7 @@ static void teardown(struct worker *w)
 	pipes_free(&w->pipes, &w->ring);
 	ring_exit(&w->ring); /* cancels everything and drops every fixed file */
 	rbuf_free(&w->bufs);
+	rbuf_free(&w->dbufs);
 	if (w->in_arena && w->in_arena != MAP_FAILED)
 		munmap(w->in_arena, (size_t)w->nconns * w->in_size);
 	free(w->conns);

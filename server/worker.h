@@ -45,6 +45,10 @@ enum op {
 	OP_CLOSE,
 	OP_TICK,
 	OP_WAKE,        /* the stop eventfd became readable */
+	OP_DHEAD,       /* O_DIRECT path: the head */
+	OP_DSEND,       /* O_DIRECT path: a read buffer going out */
+	OP_DREAD,       /* O_DIRECT path: read into slot 0; OP_DREAD + i for slot i */
+	OP_LAST = OP_DREAD + 16,
 };
 
 enum conn_state {
@@ -56,6 +60,7 @@ enum conn_state {
 	CS_SEND,      /* a whole response (maybe after its read) is going out */
 	CS_SPLICE,    /* body going out through a pipe */
 	CS_READSEND,  /* body going out through the buffer, chunk by chunk */
+	CS_DIRECT,    /* body read with O_DIRECT, sent as reads complete */
 	CS_LINGER,    /* write side shut, draining input before the close */
 	CS_CLOSING,   /* cancelled; waiting for in-flight ops to complete */
 };
@@ -74,6 +79,7 @@ enum conn_flag {
 	CF_LOOKED = 1u << 10,    /* sidecars were looked for: Vary */
 	CF_SHORT_IN = 1u << 11,  /* a splice into the pipe came up short */
 	CF_FILE_CACHED = 1u << 12, /* c->file is the cache's slot: do not close it */
+	CF_DIRECT = 1u << 13,      /* an O_DIRECT transfer holds a fd and buffers */
 };
 
 struct conn {
@@ -138,7 +144,8 @@ struct worker {
 	int listen_fd;
 
 	struct ring ring;
-	struct rbuf_pool bufs;
+	struct rbuf_pool bufs;   /* response buffers: heads, small bodies, read path */
+	struct rbuf_pool dbufs;  /* O_DIRECT read buffers */
 	struct pbuf_ring pbufs;
 	struct pipe_pool pipes;
 	struct fcache fcache;

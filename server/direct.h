@@ -1,0 +1,53 @@
+/* direct: large cold files read with O_DIRECT into aligned registered
+ * buffers, several reads in flight, sent in order as they complete.
+ *
+ * A file of at least --direct-threshold bytes whose range is mostly not in
+ * the page cache (cachestat(2)) is read around the page cache: the disk
+ * runs at its full rate and the cache keeps the hot set instead of filling
+ * with a one-off download. Anything else (warm file, O_DIRECT refused as on
+ * tmpfs, no cachestat, no free transfer) takes the buffered paths. */
+#ifndef RS_DIRECT_H
+#define RS_DIRECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define DIRECT_MAX_DEPTH 16
+
+struct worker;
+struct conn;
+
+enum direct_slot_state { DS_FREE = 0, DS_READING, DS_READY, DS_SENDING };
+
+struct direct_slot {
+	int32_t buf;      /* index in the worker's direct buffer pool */
+	uint32_t len;     /* bytes read */
+	uint64_t off;     /* file offset of the read (aligned) */
+	uint8_t state;
+};
+
+/* Per-transfer state; lives in the response scratch. */
+struct direct_xfer {
+	int fd;               /* ordinary O_DIRECT descriptor, closed at the end */
+	uint32_t align;       /* file offset alignment (STATX_DIOALIGN) */
+	uint64_t next_read;   /* aligned offset of the next read */
+	uint64_t read_end;    /* reads stop here */
+	uint8_t depth;
+	uint8_t head;         /* slot holding the next bytes to send */
+	bool head_sent;       /* the response head has gone out */
+	bool sending;
+	uint32_t send_len;    /* bytes of the send in flight */
+	struct direct_slot slot[DIRECT_MAX_DEPTH];
+};
+
+/* Start an O_DIRECT transfer of [c->off, c->end) after the head in the
+ * response buffer, when the file qualifies; false to use another path. */
+bool direct_start(struct worker *w, struct conn *c);
+
+/* A completion of OP_DHEAD, OP_DSEND or OP_DREAD + slot. */
+void direct_complete(struct worker *w, struct conn *c, unsigned op, int res);
+
+/* Close the descriptor and return the buffers (after the last completion). */
+void direct_release(struct worker *w, struct conn *c);
+
+#endif
