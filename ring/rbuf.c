@@ -40,6 +40,7 @@ void rbuf_register(struct ring *r, struct rbuf_pool **pools, unsigned n)
 
 	if (n > 8)
 		n = 8;
+	memset(iov, 0, sizeof(iov));
 	for (unsigned i = 0; i < n; i++) {
 		/* An empty pool still needs a valid iovec to keep the indexes. */
 		iov[i].iov_base = pools[i]->base ? pools[i]->base : dummy;

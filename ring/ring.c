@@ -29,11 +29,13 @@ int ring_available(char *msg, size_t msglen)
 	return ret;
 }
 
-static int try_init(struct ring *r, unsigned entries, unsigned cq, unsigned flags)
+static int try_init(struct ring *r, unsigned entries, unsigned cq, unsigned flags,
+		    unsigned idle_ms)
 {
 	struct io_uring_params p;
 
 	memset(&p, 0, sizeof(p));
+	p.sq_thread_idle = idle_ms;
 	p.flags = flags | IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP | IORING_SETUP_SUBMIT_ALL;
 	p.cq_entries = cq;
 	int ret = io_uring_queue_init_params(entries, &r->uring, &p);
@@ -44,25 +46,33 @@ static int try_init(struct ring *r, unsigned entries, unsigned cq, unsigned flag
 	return ret;
 }
 
-int ring_init(struct ring *r, unsigned entries, unsigned cq_mult)
+int ring_init(struct ring *r, unsigned entries, unsigned cq_mult, unsigned sqpoll_idle_ms)
 {
 	unsigned cq = entries * cq_mult;
 	int ret;
 
 	memset(r, 0, sizeof(*r));
+	if (sqpoll_idle_ms) {
+		ret = try_init(r, entries, cq, IORING_SETUP_SQPOLL | IORING_SETUP_SINGLE_ISSUER,
+			       sqpoll_idle_ms);
+		if (ret)
+			return ret;
+		r->features = RING_F_SQPOLL | RING_F_SINGLE_ISSUER;
+		goto done;
+	}
 	/* Completions run only when this thread enters the kernel: no IPIs,
 	 * no task-work interruptions in the middle of a loop turn. */
-	ret = try_init(r, entries, cq, IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN);
+	ret = try_init(r, entries, cq, IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN, 0);
 	if (ret == 0) {
 		r->features = RING_F_SINGLE_ISSUER | RING_F_DEFER_TASKRUN;
 		goto done;
 	}
-	ret = try_init(r, entries, cq, IORING_SETUP_COOP_TASKRUN);
+	ret = try_init(r, entries, cq, IORING_SETUP_COOP_TASKRUN, 0);
 	if (ret == 0) {
 		r->features = RING_F_COOP_TASKRUN;
 		goto done;
 	}
-	ret = try_init(r, entries, cq, 0);
+	ret = try_init(r, entries, cq, 0, 0);
 	if (ret)
 		return ret;
 done:
@@ -92,6 +102,7 @@ static const char *op_name(int op)
 	case IORING_OP_ASYNC_CANCEL: return "ASYNC_CANCEL";
 	case IORING_OP_TIMEOUT: return "TIMEOUT";
 	case IORING_OP_POLL_ADD: return "POLL_ADD";
+	case IORING_OP_SEND_ZC: return "SEND_ZC";
 	default: return "(unnamed op)";
 	}
 }
@@ -132,6 +143,8 @@ struct io_uring_sqe *ring_sqe(struct ring *r)
 
 const char *ring_features_str(const struct ring *r)
 {
+	if (r->features & RING_F_SQPOLL)
+		return "sqpoll";
 	if (r->features & RING_F_DEFER_TASKRUN)
 		return "single_issuer+defer_taskrun";
 	if (r->features & RING_F_COOP_TASKRUN)

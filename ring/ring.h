@@ -7,6 +7,11 @@
 #define RS_RING_H
 
 #include <liburing.h>
+
+/* From the kernel ABI, for headers older than the running kernel. */
+#ifndef IORING_CQE_F_NOTIF
+#define IORING_CQE_F_NOTIF (1U << 3)
+#endif
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +20,7 @@ enum ring_feature {
 	RING_F_SINGLE_ISSUER = 1u << 0,
 	RING_F_DEFER_TASKRUN = 1u << 1,
 	RING_F_COOP_TASKRUN = 1u << 2,
+	RING_F_SQPOLL = 1u << 3,
 };
 
 struct ring {
@@ -37,9 +43,10 @@ int ring_available(char *msg, size_t msglen);
 
 /* Create a ring of `entries` SQEs and a CQ `cq_mult` times larger, with the
  * best task-running mode the kernel accepts (SINGLE_ISSUER|DEFER_TASKRUN,
- * then COOP_TASKRUN, then plain). Must be called on the thread that will
- * submit. 0 or -errno. */
-int ring_init(struct ring *r, unsigned entries, unsigned cq_mult);
+ * then COOP_TASKRUN, then plain). sqpoll_idle_ms > 0 asks for a kernel
+ * submission thread instead (SQPOLL excludes DEFER_TASKRUN). Must be
+ * called on the thread that will submit. 0 or -errno. */
+int ring_init(struct ring *r, unsigned entries, unsigned cq_mult, unsigned sqpoll_idle_ms);
 void ring_exit(struct ring *r);
 
 /* 0 when every opcode in ops[] is supported; else -EOPNOTSUPP and *missing

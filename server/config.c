@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 #include <unistd.h>
@@ -39,7 +40,7 @@ enum {
 	O_BACKLOG, O_RECVBUFS, O_RECVBUFSIZE, O_DRAINTO, O_NOLISTING, O_LISTMAX,
 	O_PRECOMP, O_NOPRECOMP, O_DOTFILES, O_FOLLOW, O_CHARSET, O_CACHECTL,
 	O_SERVERHDR, O_MAXRANGES, O_CACHEENT, O_CACHEVAL, O_CACHEFILE,
-	O_DTHRESH, O_DDEPTH, O_DCHUNK, O_DXFERS,
+	O_DTHRESH, O_DDEPTH, O_DCHUNK, O_DXFERS, O_SQPOLL, O_SENDZC, O_TRANSFER,
 	O_NOPIN,
 };
 
@@ -52,7 +53,9 @@ struct spec {
 	int wide;            /* field is uint64_t, else unsigned */
 	const char *arg;     /* metavariable in the help */
 	const char *help;
-	const char *choices; /* K_ENUM: "a|b|c" */
+	const char *choices; /* K_ENUM: "a|b|c"; K_UINT/K_SIZE: when set, the
+			      * argument is optional and this is its value
+			      * when left out ("--sqpoll" = "--sqpoll=1000") */
 };
 
 #define U(f) offsetof(struct config, f), 0
@@ -140,6 +143,13 @@ static const struct spec specs[] = {
 	  "bytes per O_DIRECT read", NULL },
 	{ O_DXFERS, "direct-transfers", K_UINT, 0, 1024, U(direct_transfers), "N",
 	  "O_DIRECT transfers at once per worker (more fall back to buffered)", NULL },
+	{ O_SQPOLL, "sqpoll", K_UINT, 0, 60000, U(sqpoll_idle), "IDLE_MS",
+	  "kernel submission thread per ring, idling after IDLE_MS (0: off)", "1000" },
+	{ O_SENDZC, "send-zc", K_SIZE, 0, 1024 * MIB, S(send_zc), "SIZE",
+	  "zero-copy sends for body chunks of at least SIZE (0: off)", "64K" },
+	{ O_TRANSFER, "transfer", K_ENUM, 0, 3, U(transfer), "PATH",
+	  "force how bodies are sent (auto picks by size and residency)",
+	  "auto|splice|read|direct" },
 	{ 'h', "help", K_HELP, 0, 0, NONE, NULL, "print this help and exit", NULL },
 	{ 'V', "version", K_VERSION, 0, 0, NONE, NULL,
 	  "print the version and exit", NULL },
@@ -235,6 +245,9 @@ static void set_defaults(struct config *cfg)
 	cfg->direct_depth = 16;
 	cfg->direct_chunk = 512 * KIB;
 	cfg->direct_transfers = 4;
+	cfg->sqpoll_idle = 0;
+	cfg->send_zc = 0;
+	cfg->transfer = TRANSFER_AUTO;
 }
 
 /* ---- numbers ---- */
@@ -422,6 +435,11 @@ static int bad_option(FILE *err, char **argv)
 	return 2;
 }
 
+static bool optional_arg(const struct spec *sp)
+{
+	return (sp->kind == K_UINT || sp->kind == K_SIZE) && sp->choices;
+}
+
 static void usage(FILE *out)
 {
 	struct config def;
@@ -434,10 +452,11 @@ static void usage(FILE *out)
 	for (size_t i = 0; i < NSPECS; i++) {
 		const struct spec *sp = &specs[i];
 
-		snprintf(left, sizeof left, "%c%c%c --%s%s%s",
+		snprintf(left, sizeof left, "%c%c%c --%s%s%s%s",
 			 sp->val < 256 ? '-' : ' ', sp->val < 256 ? sp->val : ' ',
 			 sp->val < 256 ? ',' : ' ', sp->name,
-			 sp->arg ? "=" : "", sp->arg ? sp->arg : "");
+			 optional_arg(sp) ? "[=" : sp->arg ? "=" : "", sp->arg ? sp->arg : "",
+			 optional_arg(sp) ? "]" : "");
 		fprintf(out, "  %-28s %s\n", left, sp->help);
 		if (sp->kind > K_BIND)
 			continue;
@@ -458,10 +477,12 @@ static void usage(FILE *out)
 		}
 		fmt_range(range, sizeof range, sp);
 		fmt_value(dflt, sizeof dflt, sp, get_field(&def, sp));
-		fprintf(out, "  %-28s   %s, default %s%s\n", "", range, dflt,
+		fprintf(out, "  %-28s   %s, default %s%s%s%s\n", "", range, dflt,
 			sp->val == 't' ? " (CPUs)" :
 			sp->off == offsetof(struct config, max_line) ?
-			" (capped)" : "");
+			" (capped)" : "",
+			optional_arg(sp) ? ", alone means " : "",
+			optional_arg(sp) ? sp->choices : "");
 	}
 	fputs("\nSIZE accepts K, M and G suffixes (powers of 1024), e.g. 64K, "
 	      "8M, 1GiB.\n", out);
@@ -597,8 +618,10 @@ static int handle(struct config *cfg, int c, char **argv, FILE *out, FILE *err)
 			return bad_value(err, sp, optarg);
 		cfg->bind_str = optarg;
 		return 0;
-	default:
-		return set_number(cfg, sp, optarg) ? bad_value(err, sp, optarg) : 0;
+	default: {
+		const char *v = optarg ? optarg : sp->choices;
+		return set_number(cfg, sp, v) ? bad_value(err, sp, v) : 0;
+	}
 	}
 }
 
@@ -609,6 +632,7 @@ static void build_getopt(struct option *lo, char *so)
 		int arg = specs[i].kind <= K_BIND;
 
 		lo[i] = (struct option){ specs[i].name,
+					 optional_arg(&specs[i]) ? optional_argument :
 					 arg ? required_argument : no_argument,
 					 NULL, specs[i].val };
 		if (specs[i].val < 256) {

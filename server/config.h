@@ -56,7 +56,13 @@ struct config {
 	unsigned direct_depth;     /* --direct-depth N reads in flight per transfer, 1..16, default 16 */
 	uint64_t direct_chunk;     /* --direct-chunk SIZE per read, 64K..8M, default 512K */
 	unsigned direct_transfers; /* --direct-transfers N at once per worker, 0..1024, default 4 */
+
+	unsigned sqpoll_idle;      /* --sqpoll[=IDLE_MS]: SQPOLL ring, 0 = off (default) */
+	uint64_t send_zc;          /* --send-zc[=SIZE]: SEND_ZC for body chunks >= SIZE, 0 = off */
+	unsigned transfer;         /* --transfer=auto|splice|read|direct */
 };
+
+enum { TRANSFER_AUTO = 0, TRANSFER_SPLICE, TRANSFER_READ, TRANSFER_DIRECT };
 
 enum { FOLLOW_NEVER = 0, FOLLOW_INSIDE = 1, FOLLOW_ALWAYS = 2 };
 

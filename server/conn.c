@@ -497,6 +497,16 @@ static void splice_chunk(struct worker *w, struct conn *c)
 }
 
 /* One chunk: read into the buffer linked to its send. */
+void conn_prep_body_send(struct worker *w, struct io_uring_sqe *sqe, int sock, const char *buf,
+			 unsigned n, const struct rbuf_pool *pool, int flags)
+{
+	if (w->send_zc && n >= w->send_zc && pool->registered)
+		io_uring_prep_send_zc_fixed(sqe, sock, buf, n, flags, 0, pool->index);
+	else
+		io_uring_prep_send(sqe, sock, buf, n, flags);
+	sqe->flags |= IOSQE_FIXED_FILE;
+}
+
 static void read_chunk(struct worker *w, struct conn *c)
 {
 	uint64_t left = c->end - c->off;
@@ -508,9 +518,8 @@ static void read_chunk(struct worker *w, struct conn *c)
 	conn_tag(w, c, sqe, OP_READ_CHUNK);
 	c->chunk = n;
 	sqe = ring_sqe(&w->ring);
-	io_uring_prep_send(sqe, c->sock, buf, n,
-			   MSG_WAITALL | MSG_NOSIGNAL | (more_follows(c, n) ? MSG_MORE : 0));
-	sqe->flags |= IOSQE_FIXED_FILE;
+	conn_prep_body_send(w, sqe, c->sock, buf, n, &w->bufs,
+			    MSG_WAITALL | MSG_NOSIGNAL | (more_follows(c, n) ? MSG_MORE : 0));
 	conn_tag(w, c, sqe, OP_SEND_CHUNK);
 	timer_set(w, c, TK_SEND, w->cfg->send_timeout);
 }
@@ -519,6 +528,7 @@ static void read_chunk(struct worker *w, struct conn *c)
  * first (or only) byte range to send: pick the path. */
 void conn_start_body(struct worker *w, struct conn *c)
 {
+	unsigned mode = w->cfg->transfer;
 	size_t head = c->send_len;
 	uint64_t len = c->end - c->off;
 
@@ -526,18 +536,19 @@ void conn_start_body(struct worker *w, struct conn *c)
 		conn_send_whole(w, c, head);
 		return;
 	}
-	if (c->nparts == 1 && direct_start(w, c))
+	bool may_direct = mode == TRANSFER_AUTO || mode == TRANSFER_DIRECT;
+	if (c->nparts == 1 && may_direct && direct_start(w, c, mode == TRANSFER_DIRECT))
 		return;
 	/* One send for head and body; the read may overwrite the scratch,
 	 * which a single range no longer needs. */
-	if (c->nparts == 1 && head + len <= w->bufs.size) {
+	if (c->nparts == 1 && mode != TRANSFER_SPLICE && head + len <= w->bufs.size) {
 		struct io_uring_sqe *sqe = ring_sqe(&w->ring);
 		prep_file_read(w, c, sqe, rbuf_addr(&w->bufs, c->buf) + head, (unsigned)len, c->off);
 		conn_tag(w, c, sqe, OP_READ);
 		conn_send_whole(w, c, head + len);
 		return;
 	}
-	c->pipe = pipes_get(&w->pipes);
+	c->pipe = mode == TRANSFER_READ ? -1 : pipes_get(&w->pipes);
 	body_span(w, c);
 }
 
@@ -763,6 +774,15 @@ static void keep_small_file(struct worker *w, struct conn *c, size_t len)
 void conn_complete(struct worker *w, struct conn *c, unsigned op, const struct io_uring_cqe *cqe)
 {
 	int res = cqe->res;
+
+	/* SEND_ZC: the buffer is ours again only at the notification, so the
+	 * result waits for it. */
+	if (cqe->flags & IORING_CQE_F_NOTIF) {
+		res = c->zc_res;
+	} else if ((cqe->flags & IORING_CQE_F_MORE) && (op == OP_SEND_CHUNK || op == OP_DSEND)) {
+		c->zc_res = res;
+		return;
+	}
 
 	if (!(cqe->flags & IORING_CQE_F_MORE)) {
 		c->pending--;

@@ -75,6 +75,12 @@ void conn_send_whole(struct worker *w, struct conn *c, size_t len);
  * scratch->spans). */
 void conn_start_body(struct worker *w, struct conn *c);
 
+/* Prepare a send of a body chunk from a pool buffer: SEND_ZC from the
+ * registered buffer when --send-zc allows, else SEND (fixed socket). */
+struct rbuf_pool;
+void conn_prep_body_send(struct worker *w, struct io_uring_sqe *sqe, int sock, const char *buf,
+			 unsigned n, const struct rbuf_pool *pool, int flags);
+
 /* Progress on a body: push the send timeout back. */
 void conn_touch(struct worker *w, struct conn *c);
 

@@ -77,21 +77,22 @@ static void submit_read(struct worker *w, struct conn *c, unsigned i)
 	dx->next_read += w->dbufs.size;
 }
 
-bool direct_start(struct worker *w, struct conn *c)
+bool direct_start(struct worker *w, struct conn *c, bool forced)
 {
 	const struct config *cfg = w->cfg;
 	struct scratch *sc = conn_scratch(w, c);
 	struct direct_xfer *dx = &sc->dx;
 	uint64_t len = c->end - c->off;
 
-	if (!cfg->direct_threshold || len < cfg->direct_threshold ||
-	    w->dbufs.nfree < cfg->direct_depth || (c->flags & CF_HEAD))
+	if (!forced && (!cfg->direct_threshold || len < cfg->direct_threshold))
+		return false;
+	if (w->dbufs.nfree < cfg->direct_depth || (c->flags & CF_HEAD))
 		return false;
 	int fd = open_direct(w, sc->path);
 	if (fd < 0)
 		return false; /* e.g. EINVAL: this filesystem has no O_DIRECT */
 	uint32_t align = dio_align(fd, w->dbufs.size);
-	if (!align || !is_cold(fd, c->off, len)) {
+	if (!align || (!forced && !is_cold(fd, c->off, len))) {
 		close(fd);
 		return false;
 	}
@@ -134,9 +135,8 @@ static int try_send(struct worker *w, struct conn *c)
 		return -EIO; /* short read before the end we promised: the file shrank */
 	uint64_t n = want_end - c->off;
 	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
-	io_uring_prep_send(sqe, c->sock, rbuf_addr(&w->dbufs, s->buf) + from, (unsigned)n,
-			   MSG_WAITALL | MSG_NOSIGNAL | (want_end < c->end ? MSG_MORE : 0));
-	sqe->flags |= IOSQE_FIXED_FILE;
+	conn_prep_body_send(w, sqe, c->sock, rbuf_addr(&w->dbufs, s->buf) + from, (unsigned)n,
+			    &w->dbufs, MSG_WAITALL | MSG_NOSIGNAL | (want_end < c->end ? MSG_MORE : 0));
 	conn_tag(w, c, sqe, OP_DSEND);
 	s->state = DS_SENDING;
 	dx->sending = true;

@@ -41,8 +41,9 @@ struct direct_xfer {
 };
 
 /* Start an O_DIRECT transfer of [c->off, c->end) after the head in the
- * response buffer, when the file qualifies; false to use another path. */
-bool direct_start(struct worker *w, struct conn *c);
+ * response buffer, when the file qualifies (forced: whatever its size and
+ * residency, as long as O_DIRECT works); false to use another path. */
+bool direct_start(struct worker *w, struct conn *c, bool forced);
 
 /* A completion of OP_DHEAD, OP_DSEND or OP_DREAD + slot. */
 void direct_complete(struct worker *w, struct conn *c, unsigned op, int res);

@@ -378,7 +378,7 @@ static bool send_cached(struct worker *w, struct conn *c)
 	struct fcache_entry *e = c->fce;
 	size_t head = c->send_len;
 
-	if (!e || !e->has_data || c->nparts > 1)
+	if (!e || !e->has_data || c->nparts > 1 || w->cfg->transfer != TRANSFER_AUTO)
 		return false;
 	uint64_t len = c->nparts ? c->end - c->off : 0;
 	if (head + len > w->bufs.size)

@@ -301,13 +301,18 @@ static int setup(struct worker *w)
 	int ret;
 
 #define FAIL(what) do { w->init_what = what; return ret; } while (0)
-	ret = ring_init(&w->ring, cfg->ring_entries, CQ_MULT);
+	ret = ring_init(&w->ring, cfg->ring_entries, CQ_MULT, cfg->sqpoll_idle);
 	if (ret)
 		FAIL("io_uring_queue_init");
 	ret = ring_probe_ops(&w->ring, needed_ops, sizeof(needed_ops) / sizeof(needed_ops[0]), &missing);
 	if (ret) {
 		w->init_what = missing;
 		return ret;
+	}
+	int zc_op = IORING_OP_SEND_ZC;
+	w->send_zc = cfg->send_zc;
+	if (w->send_zc && ring_probe_ops(&w->ring, &zc_op, 1, &missing)) {
+		w->send_zc = 0; /* stated in the startup line */
 	}
 	w->nconns = cfg->max_conns;
 	unsigned reserved = 2 * cfg->pipe_count + 2;
@@ -317,7 +322,8 @@ static int setup(struct worker *w)
 	ret = rbuf_init(&w->bufs, cfg->buf_count, cfg->buf_size);
 	if (ret)
 		FAIL("allocating response buffers");
-	ret = rbuf_init(&w->dbufs, cfg->direct_threshold ? cfg->direct_transfers * cfg->direct_depth : 0,
+	bool direct = cfg->direct_threshold || cfg->transfer == TRANSFER_DIRECT;
+	ret = rbuf_init(&w->dbufs, direct ? cfg->direct_transfers * cfg->direct_depth : 0,
 			cfg->direct_chunk);
 	if (ret)
 		FAIL("allocating O_DIRECT buffers");

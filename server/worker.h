@@ -105,6 +105,7 @@ struct conn {
 	uint32_t pipe_fill;   /* bytes in the pipe not yet sent */
 	uint32_t send_off, send_len;
 	uint32_t chunk;       /* read path: bytes in the current chunk */
+	int32_t zc_res;       /* SEND_ZC: the result, acted on at its notification */
 	uint16_t base_len;    /* length of the target's path in the scratch */
 	uint8_t enc_order[3]; /* acceptable precompressed codings, best first */
 	uint8_t enc_n, enc_i; /* how many; which one is being looked up */
@@ -151,6 +152,7 @@ struct worker {
 	struct fcache fcache;
 	size_t chunk;         /* bytes per splice: the pipe size */
 	size_t read_chunk;    /* bytes per read on the read path (before the scratch) */
+	uint64_t send_zc;     /* SEND_ZC for body sends of at least this (0: off) */
 	char boundary[24];    /* multipart/byteranges boundary, random per worker */
 
 	struct conn *conns;
