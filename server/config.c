@@ -76,7 +76,7 @@ static const struct spec specs[] = {
 	  "connections per worker (0: from RLIMIT_NOFILE)", NULL },
 	{ O_BUFFERS, "buffers", K_UINT, 4, 65536, U(buf_count), "N",
 	  "registered buffers per worker", NULL },
-	{ O_BUFSIZE, "buffer-size", K_SIZE, 8 * KIB, 16 * MIB, S(buf_size), "SIZE",
+	{ O_BUFSIZE, "buffer-size", K_SIZE, 16 * KIB, 16 * MIB, S(buf_size), "SIZE",
 	  "size of each registered buffer", NULL },
 	{ O_PIPES, "pipes", K_UINT, 0, 4096, U(pipe_count), "N",
 	  "splice pipes per worker (0: no splice)", NULL },

@@ -18,7 +18,7 @@ struct config {
 	unsigned ring_entries;     /* -q, power of two 8..32768, default 256 */
 	unsigned max_conns;        /* -c, per worker, 1..1048576; 0 = derive from RLIMIT_NOFILE */
 	unsigned buf_count;        /* --buffers, per worker, 4..65536, default 256 */
-	uint64_t buf_size;         /* --buffer-size, 8K..16M, default 64K */
+	uint64_t buf_size;         /* --buffer-size, 16K..16M, default 64K */
 	unsigned pipe_count;       /* --pipes, per worker, 0..4096, default 64 (0 = no splice) */
 	uint64_t pipe_size;        /* --pipe-size, 4K..1G (clamped to pipe-max-size at run time), default 256K */
 	uint64_t max_header_size;  /* --max-header-size, 1K..1M, default 8K */

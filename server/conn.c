@@ -78,7 +78,7 @@ static void release_file(struct worker *w, struct conn *c)
 static void timer_set(struct worker *w, struct conn *c, enum timer_kind k, unsigned secs)
 {
 	c->tkind = (uint8_t)k;
-	timer_add(&w->timers[k], &c->tn, w->now + secs);
+	timer_add(&w->timers[k], &c->tn, w->now_ms + secs * 1000ull);
 }
 
 /* ---- input ------------------------------------------------------------ */

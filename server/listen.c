@@ -19,7 +19,7 @@ static int set_port(struct sockaddr_storage *ss, unsigned port)
 	return 0;
 }
 
-static int open_one(struct sockaddr_storage *ss, socklen_t len, unsigned backlog)
+static int open_one(struct sockaddr_storage *ss, socklen_t len)
 {
 	int one = 1, zero = 0;
 	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -33,7 +33,7 @@ static int open_one(struct sockaddr_storage *ss, socklen_t len, unsigned backlog
 	/* "::" serves IPv4 too unless the admin's sysctl says otherwise. */
 	if (ss->ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-	if (bind(fd, (struct sockaddr *)ss, len) || listen(fd, (int)backlog))
+	if (bind(fd, (struct sockaddr *)ss, len))
 		goto err;
 	return fd;
 err:;
@@ -42,14 +42,14 @@ err:;
 	return e;
 }
 
-int listen_open(const struct config *cfg, unsigned port, unsigned backlog, unsigned *bound)
+int listen_open(const struct config *cfg, unsigned port, unsigned *bound)
 {
 	struct sockaddr_storage ss = cfg->bind_addr;
 	socklen_t len = cfg->bind_len;
 	int fd;
 
 	set_port(&ss, port);
-	fd = open_one(&ss, len, backlog);
+	fd = open_one(&ss, len);
 	if (fd == -EAFNOSUPPORT && !cfg->bind_str) {
 		/* No IPv6 on this host: all interfaces means all IPv4 ones. */
 		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
@@ -57,7 +57,7 @@ int listen_open(const struct config *cfg, unsigned port, unsigned backlog, unsig
 		in->sin_family = AF_INET;
 		in->sin_addr.s_addr = htonl(INADDR_ANY);
 		set_port(&ss, port);
-		fd = open_one(&ss, sizeof(*in), backlog);
+		fd = open_one(&ss, sizeof(*in));
 	}
 	if (fd < 0)
 		return fd;

@@ -7,11 +7,12 @@
 
 struct config;
 
-/* Open a listener on cfg's address and `port` (0: the kernel picks; *bound
- * gets the port actually bound). TCP_NODELAY is set here because accepted
- * sockets inherit it and direct descriptors cannot be setsockopt()'d.
- * fd or -errno. */
-int listen_open(const struct config *cfg, unsigned port, unsigned backlog, unsigned *bound);
+/* A socket bound to cfg's address and `port` (0: the kernel picks; *bound
+ * gets the port actually bound), not yet listening: listen() comes once
+ * every worker is ready, so no connection is taken by a server that then
+ * fails to start. TCP_NODELAY is set here because accepted sockets inherit
+ * it and direct descriptors cannot be setsockopt()'d. fd or -errno. */
+int listen_open(const struct config *cfg, unsigned port, unsigned *bound);
 
 /* "127.0.0.1:8080" / "[::1]:8080" for fd's local address. */
 void listen_describe(int fd, char *out, size_t len);

@@ -34,14 +34,22 @@ static rlim_t raise_limit(int res)
 	return rl.rlim_cur;
 }
 
-/* Fixed file tables are bounded by RLIMIT_NOFILE: each connection needs a
- * socket slot and a file slot, pipes take two each. */
-static unsigned default_max_conns(const struct config *cfg, rlim_t nofile)
+/* Fixed file tables are bounded by RLIMIT_NOFILE (worker_table_size():
+ * pipes, a socket per connection, the cache's open files and opens in
+ * flight). Fit the defaults under it: shrink the cache when the limit is
+ * small, then give the rest to connections. */
+static void fit_limits(struct config *cfg, rlim_t nofile)
 {
-	rlim_t room = nofile > 2 * (rlim_t)cfg->pipe_count + 64 ? nofile - 2 * cfg->pipe_count - 64 : 64;
-	rlim_t n = room / 2;
+	rlim_t fixed = 2 * (rlim_t)cfg->pipe_count + 2 + 16 + 64;
+	rlim_t room = nofile > fixed + 128 ? nofile - fixed : 128;
 
-	return n > 65536 ? 65536 : (unsigned)n;
+	if (cfg->cache_entries > room / 4)
+		cfg->cache_entries = (unsigned)(room / 4);
+	if (cfg->max_conns)
+		return;
+	rlim_t budget = room - cfg->cache_entries;
+	rlim_t n = budget >= 2048 ? budget - 1024 : budget / 2;
+	cfg->max_conns = n > 65536 ? 65536 : n < 16 ? 16 : (unsigned)n;
 }
 
 /* The i-th CPU this process may run on, or -1. */
@@ -84,7 +92,7 @@ static int start_workers(struct server *srv, struct worker *ws, unsigned n)
 		w->cpu = cfg->pin_cpus ? nth_cpu(i) : -1;
 		/* Port 0: the first listener gets a port from the kernel and
 		 * every other worker joins it there. */
-		w->listen_fd = listen_open(cfg, port, cfg->backlog, &port);
+		w->listen_fd = listen_open(cfg, port, &port);
 		if (w->listen_fd < 0) {
 			fprintf(stderr, "ringserve: cannot listen on %s port %u: %s\n",
 				cfg->bind_str ? cfg->bind_str : "all interfaces", port,
@@ -131,6 +139,26 @@ static void wait_drained(struct server *srv, const sigset_t *sigs)
 			_exit(1);
 		}
 	}
+}
+
+/* Every worker is set up: listen now, then let the workers accept. */
+static int open_gates(const struct config *cfg, struct worker *ws, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (listen(ws[i].listen_fd, (int)cfg->backlog)) {
+			fprintf(stderr, "ringserve: listen: %s\n", strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Workers wait on `go` after setup, started or failed alike. */
+static void release_workers(struct worker *ws, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (ws[i].thread)
+			sem_post(&ws[i].go);
 }
 
 static void join_workers(struct worker *ws, unsigned n)
@@ -185,8 +213,7 @@ int main(int argc, char **argv)
 	raise_limit(RLIMIT_MEMLOCK);
 	/* Buffers hold a statx result at their tail: keep them page-sized. */
 	cfg.buf_size = (cfg.buf_size + 4095) & ~(uint64_t)4095;
-	if (cfg.max_conns == 0)
-		cfg.max_conns = default_max_conns(&cfg, nofile);
+	fit_limits(&cfg, nofile);
 	ret = mime_load(&srv.mime, NULL);
 	if (ret == -ENOMEM) {
 		fprintf(stderr, "ringserve: out of memory loading MIME types\n");
@@ -213,7 +240,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ringserve: out of memory\n");
 		return 1;
 	}
-	if (start_workers(&srv, ws, cfg.threads) == 0) {
+	if (start_workers(&srv, ws, cfg.threads) == 0 && open_gates(&cfg, ws, cfg.threads) == 0) {
+		release_workers(ws, cfg.threads);
 		print_banner(&cfg, &ws[0]);
 		sigwait(&sigs, &sig);
 		log_info("%s: closing listeners, draining (at most %u s)", strsignal(sig),
@@ -223,6 +251,7 @@ int main(int argc, char **argv)
 		status = 0;
 	} else {
 		request_stop(&srv);
+		release_workers(ws, cfg.threads);
 	}
 	join_workers(ws, cfg.threads);
 	free(ws);

@@ -163,7 +163,8 @@ int resp_generated_head(char *buf, size_t cap, const char *type, uint64_t length
 	struct out o = { buf, 0, cap, false };
 
 	status_line(&o, 200, rc);
-	putf(&o, "X-Content-Type-Options: nosniff\r\nCache-Control: no-cache\r\n"
+	/* Listings are HTML or JSON by the Accept header. */
+	putf(&o, "X-Content-Type-Options: nosniff\r\nCache-Control: no-cache\r\nVary: Accept\r\n"
 		 "Content-Type: %s\r\nContent-Length: %" PRIu64 "\r\n\r\n", type, length);
 	return done(&o);
 }
@@ -182,7 +183,8 @@ int resp_redirect_slash(char *buf, size_t cap, const char *path, size_t plen,
 		puts_(&o, "?");
 		put(&o, query, qlen);
 	}
-	putf(&o, "\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: %zu\r\n\r\n",
+	putf(&o, "\r\nX-Content-Type-Options: nosniff\r\n"
+		 "Content-Type: text/html; charset=utf-8\r\nContent-Length: %zu\r\n\r\n",
 	     sizeof(body) - 1);
 	if (!head_only)
 		put(&o, body, sizeof(body) - 1);

@@ -65,7 +65,7 @@ int resp_error(char *buf, size_t cap, int status, bool head_only, const char *ex
 	       const struct resp_conn *rc);
 
 /* The head of a 200 with a generated body (a directory listing): type,
- * length, no validators. Length or -ENOSPC. */
+ * length, "Vary: Accept", no validators. Length or -ENOSPC. */
 int resp_generated_head(char *buf, size_t cap, const char *type, uint64_t length,
 			const struct resp_conn *rc);
 

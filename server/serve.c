@@ -151,7 +151,7 @@ void serve_request(struct worker *w, struct conn *c, const struct http_request *
 	const struct config *cfg = w->cfg;
 	struct scratch *sc;
 
-	c->flags &= (uint16_t)~(CF_KEEPALIVE | CF_HEAD | CF_HTTP10 | CF_INDEX | CF_TRAILING | CF_LOOKED);
+	c->flags &= (uint16_t)~(CF_KEEPALIVE | CF_HEAD | CF_HTTP10 | CF_INDEX | CF_TRAILING);
 	if (req->keep_alive && cfg->keepalive_timeout > 0 && !w->draining)
 		c->flags |= CF_KEEPALIVE;
 	if (req->minor == 0)
@@ -401,7 +401,8 @@ static void decide(struct worker *w, struct conn *c)
 		.mtime = { st->stx_mtime.tv_sec, st->stx_mtime.tv_nsec },
 		.type = sc->type,
 		.encoding = c->enc >= 0 ? cond_coding_name((enum cond_coding)c->enc) : NULL,
-		.vary = (c->flags & CF_LOOKED) != 0,
+		/* Any file may gain a sidecar: caches must key on the coding. */
+		.vary = w->cfg->precompressed != 0,
 	};
 	char etag[RESP_ETAG_MAX];
 	struct cond_validators v = { etag, (size_t)resp_etag(etag, &f), f.mtime.tv_sec };
@@ -492,7 +493,6 @@ static void on_target(struct worker *w, struct conn *c, int res, struct fcache_e
 		c->fce = e;
 	}
 	if (c->enc_n) {
-		c->flags |= CF_LOOKED;
 		try_sidecar(w, c);
 		return;
 	}

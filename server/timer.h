@@ -11,7 +11,7 @@
 
 struct timer_node {
 	struct timer_node *prev, *next;
-	uint64_t deadline; /* seconds on the worker's monotonic clock */
+	uint64_t deadline; /* milliseconds on the worker's monotonic clock */
 };
 
 struct timer_list {

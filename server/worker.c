@@ -22,6 +22,7 @@
 #include <time.h>
 
 #define CQ_MULT 8          /* multishot ops post many CQEs per SQE */
+#define TICK_MS 250
 
 static const int needed_ops[] = {
 	IORING_OP_ACCEPT, IORING_OP_RECV, IORING_OP_SEND, IORING_OP_STATX,
@@ -36,6 +37,7 @@ static void clock_update(struct worker *w)
 
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	w->now = (uint64_t)ts.tv_sec;
+	w->now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
 	if (ts.tv_sec != w->date_sec) {
 		w->date_sec = ts.tv_sec;
@@ -67,6 +69,13 @@ static void arm_tick(struct worker *w)
 
 	io_uring_prep_timeout(sqe, &w->tick, 0, 0);
 	io_uring_sqe_set_data64(sqe, ring_ud(OP_TICK, 0, 0));
+}
+
+unsigned worker_table_size(const struct config *cfg, unsigned nconns)
+{
+	unsigned in_flight = nconns < 1024 ? nconns : 1024;
+
+	return 2 * cfg->pipe_count + 2 + nconns + cfg->cache_entries + in_flight + 16;
 }
 
 void worker_close_slot(struct worker *w, int32_t slot)
@@ -156,7 +165,7 @@ static void on_tick(struct worker *w)
 {
 	for (int k = 0; k < TK_COUNT; k++) {
 		struct timer_node *n;
-		while ((n = timer_pop_expired(&w->timers[k], w->now)))
+		while ((n = timer_pop_expired(&w->timers[k], w->now_ms)))
 			conn_expired(w, (struct conn *)((char *)n - offsetof(struct conn, tn)));
 	}
 	arm_tick(w);
@@ -316,7 +325,7 @@ static int setup(struct worker *w)
 	}
 	w->nconns = cfg->max_conns;
 	unsigned reserved = 2 * cfg->pipe_count + 2;
-	ret = ftab_init(&w->ring, reserved, reserved + 2 * w->nconns + 16);
+	ret = ftab_init(&w->ring, reserved, worker_table_size(cfg, w->nconns));
 	if (ret)
 		FAIL("registering the fixed file table (raise RLIMIT_NOFILE or lower --max-connections)");
 	ret = rbuf_init(&w->bufs, cfg->buf_count, cfg->buf_size);
@@ -356,7 +365,8 @@ static int setup(struct worker *w)
 	/* Read-path chunks stop short of the per-response scratch, on a page
 	 * boundary. */
 	w->read_chunk = (w->bufs.size - sizeof(struct scratch)) & ~(size_t)4095;
-	w->tick.tv_sec = 1;
+	/* Timeouts fire within a tick of their deadline. */
+	w->tick.tv_nsec = TICK_MS * 1000000;
 	clock_update(w);
 	return 0;
 }
@@ -390,6 +400,7 @@ static void *worker_main(void *arg)
 	}
 	w->init_err = setup(w);
 	sem_post(&w->ready);
+	sem_wait(&w->go);
 	if (!w->init_err)
 		loop(w);
 	teardown(w);
@@ -400,5 +411,6 @@ static void *worker_main(void *arg)
 int worker_start(struct worker *w)
 {
 	sem_init(&w->ready, 0, 0);
+	sem_init(&w->go, 0, 0);
 	return -pthread_create(&w->thread, NULL, worker_main, w);
 }

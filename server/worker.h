@@ -76,7 +76,6 @@ enum conn_flag {
 	CF_TRAILING = 1u << 7,   /* the decoded path ended in '/' */
 	CF_NOBUF = 1u << 8,      /* recv ended with ENOBUFS: re-arm when buffers return */
 	CF_HTTP10 = 1u << 9,
-	CF_LOOKED = 1u << 10,    /* sidecars were looked for: Vary */
 	CF_SHORT_IN = 1u << 11,  /* a splice into the pipe came up short */
 	CF_FILE_CACHED = 1u << 12, /* c->file is the cache's slot: do not close it */
 	CF_DIRECT = 1u << 13,      /* an O_DIRECT transfer holds a fd and buffers */
@@ -137,7 +136,8 @@ struct worker {
 	unsigned id;
 	int cpu;              /* -1: not pinned */
 	pthread_t thread;
-	sem_t ready;
+	sem_t ready;          /* posted by the worker when set up (init_err says how) */
+	sem_t go;             /* posted by main once every listener listens */
 	int init_err;         /* -errno of a failed start */
 	const char *init_what;
 	struct server *srv;
@@ -177,7 +177,8 @@ struct worker {
 	bool accept_paused;   /* no free conn or slot: resume when one frees */
 	bool draining;        /* listener closed; exit when no connection is left */
 	uint64_t drain_deadline;
-	uint64_t now;         /* monotonic seconds */
+	uint64_t now;         /* monotonic seconds (cache validity) */
+	uint64_t now_ms;      /* monotonic milliseconds (timers) */
 	time_t date_sec;
 	char date[32];
 	struct open_how how;      /* files: confined per --follow-symlinks */
@@ -194,6 +195,11 @@ int worker_start(struct worker *w);
 
 /* For conn.c: a connection slot became free (resume a paused accept). */
 void worker_conn_freed(struct worker *w);
+
+/* Slots in a worker's fixed file table: two per pipe, one socket per
+ * connection, one per cached open file, and up to 1024 uncached opens in
+ * flight (beyond that an open fails and the request gets 503). */
+unsigned worker_table_size(const struct config *cfg, unsigned nconns);
 
 /* Close a fixed file slot (no completion is waited for). */
 void worker_close_slot(struct worker *w, int32_t slot);

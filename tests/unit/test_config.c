@@ -124,7 +124,7 @@ static const struct numopt nums[] = {
 	{ "ring-entries", 'q', 8, 32768, 0, 1, U(ring_entries), NULL },
 	{ "max-connections", 'c', 0, 1048576, 0, 0, U(max_conns), NULL },
 	{ "buffers", 0, 4, 65536, 0, 0, U(buf_count), NULL },
-	{ "buffer-size", 0, 8 * K, 16 * M, 1, 0, S(buf_size), NULL },
+	{ "buffer-size", 0, 16 * K, 16 * M, 1, 0, S(buf_size), NULL },
 	{ "pipes", 0, 0, 4096, 0, 0, U(pipe_count), NULL },
 	{ "pipe-size", 0, 4 * K, 1024 * M, 1, 0, S(pipe_size), NULL },
 	{ "max-header-size", 0, K, M, 1, 0, S(max_header_size), NULL },
@@ -226,14 +226,14 @@ static void test_specifics(void)
 	CHECK(refuses(q, "257"));
 	CHECK(accepts(q, "1024", 1024));
 	CHECK(run(&c, "--buffer-size=1", NULL) == 2);
-	CHECK(strcmp(err_text, "ringserve: --buffer-size must be a size from 8K "
+	CHECK(strcmp(err_text, "ringserve: --buffer-size must be a size from 16K "
 		      "to 16M (got '1')\n") == 0);
 	CHECK(run(&c, "-t", "0", NULL) == 2);
 	CHECK(strcmp(err_text, "ringserve: --threads must be an integer from 1 "
 		      "to 1024 (got '0')\n") == 0);
 	CHECK(run(&c, "--send-timeout=0", NULL) == 2);
 	CHECK(strstr(err_text, "from 1 to 3600 seconds") != NULL);
-	CHECK(accepts(bs, "8K", 8 * K));
+	CHECK(accepts(bs, "16K", 16 * K));
 	CHECK(accepts(bs, "64k", 64 * K));
 	CHECK(accepts(bs, "16M", 16 * M));
 	CHECK(accepts(bs, "1MiB", M));
@@ -403,7 +403,7 @@ static void test_bad_options(void)
 	CHECK(strcmp(err_text, "ringserve: --port needs an argument: an integer "
 		      "from 0 to 65535\n") == 0);
 	REFUSED(run(&c, "--buffer-size", NULL));
-	CHECK(strstr(err_text, "--buffer-size needs an argument: a size from 8K "
+	CHECK(strstr(err_text, "--buffer-size needs an argument: a size from 16K "
 		     "to 16M") != NULL);
 	REFUSED(run(&c, "--bind", NULL));
 	REFUSED(run(&c, "--no-pin", "-q", NULL));
