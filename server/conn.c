@@ -215,11 +215,8 @@ void conn_rearm_recv(struct worker *w, struct conn *c)
 
 void conn_accepted(struct worker *w, int slot)
 {
-	if (!w->nfree_conns) {
-		/* Over the connection limit: refuse this one, stop accepting
-		 * until a connection ends. */
+	if (!w->nfree_conns) { /* cannot happen: accepts <= free connections */
 		close_slot(w, slot);
-		w->accept_paused = true;
 		return;
 	}
 	struct conn *c = &w->conns[w->free_conns[--w->nfree_conns]];
@@ -234,8 +231,6 @@ void conn_accepted(struct worker *w, int slot)
 	timer_node_init(&c->tn);
 	timer_set(w, c, TK_HEADER, w->cfg->header_timeout);
 	conn_rearm_recv(w, c);
-	if (!w->nfree_conns)
-		w->accept_paused = true;
 }
 
 static void list_remove(struct conn **head, struct conn *c, size_t link_off)
@@ -500,8 +495,11 @@ static void splice_chunk(struct worker *w, struct conn *c)
 void conn_prep_body_send(struct worker *w, struct io_uring_sqe *sqe, int sock, const char *buf,
 			 unsigned n, const struct rbuf_pool *pool, int flags)
 {
+	/* No MSG_MORE with SEND_ZC: corked bytes are not transmitted, so
+	 * the notification that frees the buffer (and lets the next chunk
+	 * go) would never come. */
 	if (w->send_zc && n >= w->send_zc && pool->registered)
-		io_uring_prep_send_zc_fixed(sqe, sock, buf, n, flags, 0, pool->index);
+		io_uring_prep_send_zc_fixed(sqe, sock, buf, n, flags & ~MSG_MORE, 0, pool->index);
 	else
 		io_uring_prep_send(sqe, sock, buf, n, flags);
 	sqe->flags |= IOSQE_FIXED_FILE;

@@ -4,6 +4,7 @@
  * root and one listener per worker, starts the workers and waits for a
  * signal. Exit status: 0 clean shutdown, 1 runtime failure, 2 usage error. */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -50,6 +51,59 @@ static void fit_limits(struct config *cfg, rlim_t nofile)
 	rlim_t budget = room - cfg->cache_entries;
 	rlim_t n = budget >= 2048 ? budget - 1024 : budget / 2;
 	cfg->max_conns = n > 65536 ? 65536 : n < 16 ? 16 : (unsigned)n;
+}
+
+/* True when memory the kernel pins for us is charged to RLIMIT_MEMLOCK:
+ * no CAP_IPC_LOCK (bit 14 of CapEff) and a finite limit. */
+static bool memlock_charged(rlim_t *limit)
+{
+	char line[128];
+	unsigned long long caps = ~0ull;
+	FILE *f = fopen("/proc/self/status", "r");
+	struct rlimit rl;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &caps) == 1)
+			break;
+	if (f)
+		fclose(f);
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) || rl.rlim_cur == RLIM_INFINITY)
+		return false;
+	*limit = rl.rlim_cur;
+	return !(caps & (1ull << 14));
+}
+
+static rlim_t pages(rlim_t bytes)
+{
+	return (bytes + 4095) & ~(rlim_t)4095;
+}
+
+/* Under a charged RLIMIT_MEMLOCK every ring and buffer ring counts against
+ * it: pick the largest completion queue that lets all workers' rings fit,
+ * and keep provided buffer rings only if they fit too (else recv goes into
+ * connection buffers). Registered buffers fall back on their own. */
+static void fit_memlock(struct server *srv, const struct config *cfg)
+{
+	rlim_t limit;
+	unsigned mult = 8;
+
+	srv->cq_mult = mult;
+	srv->pbuf_ok = true;
+	if (!memlock_charged(&limit))
+		return;
+	rlim_t ring = 0;
+	for (; mult >= 1; mult /= 2) {
+		rlim_t cq = (rlim_t)cfg->ring_entries * mult;
+		ring = pages((rlim_t)cfg->ring_entries * 64) + pages(cq * 16 + cfg->ring_entries * 4 + 256);
+		if (ring * cfg->threads <= limit || mult == 1)
+			break;
+	}
+	srv->cq_mult = mult ? mult : 1;
+	rlim_t pbuf = pages((rlim_t)cfg->recv_bufs * 16);
+	srv->pbuf_ok = (ring + pbuf) * cfg->threads <= limit;
+	log_warn("RLIMIT_MEMLOCK is %llu bytes without CAP_IPC_LOCK: completion queues of %u "
+		 "entries%s; buffers may be unregistered", (unsigned long long)limit,
+		 cfg->ring_entries * srv->cq_mult, srv->pbuf_ok ? "" : ", no provided buffer rings");
 }
 
 /* The i-th CPU this process may run on, or -1. */
@@ -214,6 +268,7 @@ int main(int argc, char **argv)
 	/* Buffers hold a statx result at their tail: keep them page-sized. */
 	cfg.buf_size = (cfg.buf_size + 4095) & ~(uint64_t)4095;
 	fit_limits(&cfg, nofile);
+	fit_memlock(&srv, &cfg);
 	ret = mime_load(&srv.mime, NULL);
 	if (ret == -ENOMEM) {
 		fprintf(stderr, "ringserve: out of memory loading MIME types\n");

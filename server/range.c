@@ -177,6 +177,63 @@ enum range_result range_parse(const char *v, size_t len, uint64_t size,
 	return RANGE_OK;
 }
 
+/* The first byte a syntactically valid spec at *p asks for (clamped as
+ * range_parse does), or RANGE_INF when it asks for nothing; *p moves past
+ * the spec. */
+static uint64_t spec_start(const char **p, const char *e, uint64_t size)
+{
+	uint64_t a = 0, b = 0;
+
+	if (**p == '-') {
+		(*p)++;
+		read_num(p, e, &b);
+		return b == 0 ? RANGE_INF : b >= size ? 0 : size - b;
+	}
+	read_num(p, e, &a);
+	if (*p < e && **p == '-')
+		(*p)++;
+	if (*p < e && is_digit(**p))
+		read_num(p, e, &b);
+	return a < size ? a : RANGE_INF;
+}
+
+void range_request_order(const char *v, size_t len, uint64_t size,
+			 struct range_span *spans, unsigned n)
+{
+	const char *p = v + sizeof(unit) - 1, *e = v + len;
+	unsigned rank[RANGE_MAX_PARTS], next = 0;
+
+	if (len < sizeof(unit) - 1 || n > RANGE_MAX_PARTS)
+		return;
+	for (unsigned k = 0; k < n; k++)
+		rank[k] = RANGE_MAX_PARTS;
+	while (p < e && next < n) {
+		if (is_digit(*p) || *p == '-') {
+			uint64_t s = spec_start(&p, e, size);
+			for (unsigned k = 0; k < n; k++) {
+				if (s >= spans[k].start && s < spans[k].end) {
+					if (rank[k] == RANGE_MAX_PARTS)
+						rank[k] = next++;
+					break;
+				}
+			}
+			continue;
+		}
+		p++;
+	}
+	/* Insertion sort by rank: n is small (at most --max-ranges). */
+	for (unsigned i = 1; i < n; i++) {
+		struct range_span sp = spans[i];
+		unsigned r = rank[i], j = i;
+		for (; j > 0 && rank[j - 1] > r; j--) {
+			spans[j] = spans[j - 1];
+			rank[j] = rank[j - 1];
+		}
+		spans[j] = sp;
+		rank[j] = r;
+	}
+}
+
 /* A bounded appender: the length grows even past cap, so one walk both
  * formats and measures, and the measurement is what the format writes. */
 struct out_buf {

@@ -48,6 +48,13 @@ enum range_result {
 enum range_result range_parse(const char *v, size_t len, uint64_t size,
 			      struct range_span *out, unsigned max, unsigned *n);
 
+/* Put spans[0..n) (from a RANGE_OK range_parse of the same header) in the
+ * order the client asked for them: by the first range-spec each span
+ * absorbed (RFC 9110 §15.3.7.2). The parts of a multipart response go out
+ * in that order. */
+void range_request_order(const char *v, size_t len, uint64_t size,
+			 struct range_span *spans, unsigned n);
+
 /* multipart/byteranges. The boundary is a fixed string of at most
  * RANGE_BOUNDARY_MAX chars chosen by the caller (no '-' prefix). */
 #define RANGE_BOUNDARY_MAX 40

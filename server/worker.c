@@ -21,7 +21,6 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#define CQ_MULT 8          /* multishot ops post many CQEs per SQE */
 #define TICK_MS 250
 
 static const int needed_ops[] = {
@@ -45,22 +44,21 @@ static void clock_update(struct worker *w)
 	}
 }
 
-static void arm_accept(struct worker *w)
+/* Accepts are single-shot, at most ACCEPT_DEPTH in flight and never more
+ * than there are free connections: a multishot accept drains the whole
+ * backlog in one go, so it cannot honour --max-connections, while this
+ * never takes a connection it has no room for (the rest wait in the
+ * kernel's backlog). */
+#define ACCEPT_DEPTH 16
+
+static void arm_accepts(struct worker *w)
 {
-	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
-
-	io_uring_prep_multishot_accept_direct(sqe, w->listen_fd, NULL, NULL, 0);
-	io_uring_sqe_set_data64(sqe, ring_ud(OP_ACCEPT, 0, 0));
-	w->accept_armed = true;
-}
-
-static void pause_accept(struct worker *w)
-{
-	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
-
-	io_uring_prep_cancel64(sqe, ring_ud(OP_ACCEPT, 0, 0), 0);
-	io_uring_sqe_set_data64(sqe, ring_ud(OP_CANCEL, 0, 0));
-	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+	while (!w->accept_paused && w->accepts < ACCEPT_DEPTH && w->accepts < w->nfree_conns) {
+		struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+		io_uring_prep_accept_direct(sqe, w->listen_fd, NULL, NULL, 0, IORING_FILE_INDEX_ALLOC - 1);
+		io_uring_sqe_set_data64(sqe, ring_ud(OP_ACCEPT, 0, 0));
+		w->accepts++;
+	}
 }
 
 static void arm_tick(struct worker *w)
@@ -137,13 +135,9 @@ static void on_accept(struct worker *w, const struct io_uring_cqe *cqe)
 {
 	static _Thread_local uint64_t last_warn;
 
-	if (!(cqe->flags & IORING_CQE_F_MORE))
-		w->accept_armed = false;
+	w->accepts--;
 	if (cqe->res >= 0) {
-		bool was_paused = w->accept_paused;
 		conn_accepted(w, cqe->res);
-		if (w->accept_paused && !was_paused && w->accept_armed)
-			pause_accept(w);
 		return;
 	}
 	if (cqe->res == -ECANCELED || w->draining)
@@ -220,8 +214,7 @@ static void after_turn(struct worker *w)
 			c = next;
 		}
 	}
-	if (!w->accept_armed && !w->accept_paused)
-		arm_accept(w);
+	arm_accepts(w);
 }
 
 static void loop(struct worker *w)
@@ -230,7 +223,7 @@ static void loop(struct worker *w)
 
 	arm_tick(w);
 	arm_wake(w);
-	arm_accept(w);
+	arm_accepts(w);
 	while (!finished(w)) {
 		struct io_uring_cqe *cqe;
 		unsigned head, n = 0;
@@ -310,7 +303,7 @@ static int setup(struct worker *w)
 	int ret;
 
 #define FAIL(what) do { w->init_what = what; return ret; } while (0)
-	ret = ring_init(&w->ring, cfg->ring_entries, CQ_MULT, cfg->sqpoll_idle);
+	ret = ring_init(&w->ring, cfg->ring_entries, w->srv->cq_mult, cfg->sqpoll_idle);
 	if (ret)
 		FAIL("io_uring_queue_init");
 	ret = ring_probe_ops(&w->ring, needed_ops, sizeof(needed_ops) / sizeof(needed_ops[0]), &missing);
@@ -339,7 +332,8 @@ static int setup(struct worker *w)
 	struct rbuf_pool *pools[] = { &w->bufs, &w->dbufs };
 	rbuf_register(&w->ring, pools, 2);
 	/* Without buffer rings, recv goes straight into the input buffer. */
-	pbuf_init(&w->pbufs, &w->ring, cfg->recv_bufs, (unsigned)cfg->recv_buf_size, 0);
+	if (w->srv->pbuf_ok)
+		pbuf_init(&w->pbufs, &w->ring, cfg->recv_bufs, (unsigned)cfg->recv_buf_size, 0);
 	ret = pipes_init(&w->pipes, &w->ring, cfg->pipe_count, cfg->pipe_size, 0);
 	if (ret)
 		FAIL("creating the pipe pool");

@@ -130,6 +130,8 @@ struct server {
 	atomic_int stop;      /* set once by main: drain and exit */
 	atomic_int running;   /* workers whose loop has not ended */
 	int wake_fd;          /* eventfd: written once to wake every worker */
+	unsigned cq_mult;     /* completion queue entries per submission queue entry */
+	bool pbuf_ok;         /* provided buffer rings fit under RLIMIT_MEMLOCK */
 };
 
 struct worker {
@@ -173,8 +175,8 @@ struct worker {
 	struct conn *wait_head, *wait_tail; /* waiting for a response buffer */
 	struct conn *nobuf_head;            /* waiting for provided buffers */
 
-	bool accept_armed;
-	bool accept_paused;   /* no free conn or slot: resume when one frees */
+	unsigned accepts;     /* accept SQEs in flight */
+	bool accept_paused;   /* fixed file table full, or draining */
 	bool draining;        /* listener closed; exit when no connection is left */
 	uint64_t drain_deadline;
 	uint64_t now;         /* monotonic seconds (cache validity) */

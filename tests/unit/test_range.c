@@ -471,8 +471,36 @@ static void test_multipart_length(void)
 	      100 + strlen("\r\n--B--\r\n"));
 }
 
+static void test_request_order(void)
+{
+	struct range_span o[RANGE_MAX_PARTS];
+	unsigned cnt = 0;
+	const char *v = "bytes=500-509,0-9,-10";
+
+	CHECK(range_parse(v, strlen(v), 1000, o, 16, &cnt) == RANGE_OK && cnt == 3);
+	range_request_order(v, strlen(v), 1000, o, cnt);
+	CHECK(o[0].start == 500 && o[0].end == 510);
+	CHECK(o[1].start == 0 && o[1].end == 10);
+	CHECK(o[2].start == 990 && o[2].end == 1000);
+
+	/* A merged span takes the place of its first range-spec. */
+	v = "bytes=500-509,0-9,5-20,900-";
+	CHECK(range_parse(v, strlen(v), 1000, o, 16, &cnt) == RANGE_OK && cnt == 3);
+	range_request_order(v, strlen(v), 1000, o, cnt);
+	CHECK(o[0].start == 500 && o[0].end == 510);
+	CHECK(o[1].start == 0 && o[1].end == 21);
+	CHECK(o[2].start == 900 && o[2].end == 1000);
+
+	/* Unsatisfiable specs in between change nothing. */
+	v = "bytes=5000-,700-799,100-199";
+	CHECK(range_parse(v, strlen(v), 1000, o, 16, &cnt) == RANGE_OK && cnt == 2);
+	range_request_order(v, strlen(v), 1000, o, cnt);
+	CHECK(o[0].start == 700 && o[1].start == 100);
+}
+
 int main(void)
 {
+	test_request_order();
 	test_single();
 	test_clamp();
 	test_unsatisfiable();
