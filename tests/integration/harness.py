@@ -135,12 +135,13 @@ class Server:
     learned from its 'listening on ADDR:PORT' stderr line."""
 
     def __init__(self, root, extra=(), bind="127.0.0.1", threads=2,
-                 args=None):
+                 args=None, prefix=()):
+        # prefix: a wrapper that execs the binary (prlimit, setpriv...).
         self.bind = bind
         if args is None:
             args = ["-b", bind, "-p", "0", "-t", str(threads), root]
             args += list(extra)
-        self.argv = [binary()] + list(args)
+        self.argv = list(prefix) + [binary()] + list(args)
         self.stderr = b""
         self._lock = threading.Lock()
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
@@ -200,6 +201,29 @@ class Server:
 
     def alive(self):
         return self.proc.poll() is None
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def wait_exit(self, timeout):
+        """Wait for an exit the test caused itself (any status); checks the
+        stderr for sanitizer reports like stop(). Returns the status, or
+        None (the server is then killed) when it did not exit in time."""
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return None
+        if self in _servers:
+            _servers.remove(self)
+        if getattr(self, "_drain", None):
+            self._drain.join(timeout=2)
+        err = self.stderr_text()
+        m = SANITIZER_RE.search(err)
+        check(not m, "sanitizer report in server stderr:\n%s"
+              % err[max(0, m.start() - 200):][:6000] if m else "")
+        return rc
 
     def connect(self, timeout=SOCK_TIMEOUT):
         fam = socket.AF_INET6 if ":" in self.host else socket.AF_INET
@@ -423,3 +447,193 @@ IMF_FIXDATE_RE = re.compile(
     r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} "
     r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} "
     r"\d{2}:\d{2}:\d{2} GMT$")
+
+
+def get_within(srv, path, limit, headers=()):
+    """GET path on a fresh connection, all of it within `limit` seconds
+    (a server that trickles a response slowly fails instead of dragging the
+    test out). Returns (status, body, seconds, error): error is None when a
+    complete Content-Length response arrived in time."""
+    t0 = time.monotonic()
+    deadline = t0 + limit
+    data = bytearray()
+    need = None
+    status = 0
+    try:
+        with srv.connect(timeout=limit) as c:
+            c.send(request(path, headers=["Connection: close"]
+                           + list(headers)))
+            while True:
+                if need is None and b"\r\n\r\n" in data:
+                    head, rest = bytes(data).split(b"\r\n\r\n", 1)
+                    data = bytearray(rest)
+                    m = re.match(rb"HTTP/1\.[01] (\d{3})", head)
+                    status = int(m.group(1)) if m else -1
+                    cl = re.search(rb"\r\ncontent-length: *(\d+)", head,
+                                   re.I)
+                    need = int(cl.group(1)) if cl else -1
+                if need is not None and 0 <= need <= len(data):
+                    return (status, bytes(data[:need]),
+                            time.monotonic() - t0, None)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return (status, bytes(data), time.monotonic() - t0,
+                            "not complete within %gs (%d body bytes of %s)"
+                            % (limit, len(data), need))
+                c.sock.settimeout(left)
+                try:
+                    chunk = c.sock.recv(1 << 20)
+                except socket.timeout:
+                    continue
+                if not chunk:
+                    return (status, bytes(data), time.monotonic() - t0,
+                            "closed after %d body bytes of %s"
+                            % (len(data), need))
+                data += chunk
+    except OSError as e:
+        return status, bytes(data), time.monotonic() - t0, repr(e)
+
+
+# ---------------------------------------------------------------- process
+
+def sanitized():
+    """True when the binary is a sanitizer build (RINGSERVE_SANITIZED=1):
+    tests may shorten their loads, never drop their checks."""
+    return os.environ.get("RINGSERVE_SANITIZED", "") not in ("", "0")
+
+
+def proc_status_kib(pid, field="VmRSS"):
+    """A '<field>: N kB' line of /proc/PID/status, in KiB (0 if absent)."""
+    with open("/proc/%d/status" % pid) as f:
+        for ln in f:
+            if ln.startswith(field + ":"):
+                return int(ln.split()[1])
+    return 0
+
+
+def fd_count(pid):
+    """Open ordinary descriptors of a process (direct descriptors in an
+    io_uring file table are not listed)."""
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def raise_nofile(want):
+    """Raise this process's RLIMIT_NOFILE soft limit (and the hard one when
+    allowed) towards `want`; returns the soft limit now in force."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < want:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, want))
+            return want
+        except (ValueError, OSError):
+            want = hard
+    if soft == resource.RLIM_INFINITY or soft >= want:
+        return soft if soft != resource.RLIM_INFINITY else want
+    resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    return want
+
+
+TCP_STATES = {1: "ESTABLISHED", 2: "SYN_SENT", 3: "SYN_RECV",
+              4: "FIN_WAIT1", 5: "FIN_WAIT2", 6: "TIME_WAIT", 7: "CLOSE",
+              8: "CLOSE_WAIT", 9: "LAST_ACK", 10: "LISTEN", 11: "CLOSING"}
+
+
+def tcp_sockets(port):
+    """Kernel TCP sockets (IPv4 and IPv6) whose local port is `port`: a list
+    of (state name, remote port, rx_queue, tx_queue). For a listener
+    rx_queue is the number of connections waiting to be accepted."""
+    out = []
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        # One large read: the kernel walks its tables once, whereas small
+        # reads restart the walk by position and can skip sockets when
+        # others come and go in between.
+        try:
+            fd = os.open(name, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            data = b""
+            while True:
+                chunk = os.read(fd, 16 << 20)
+                if not chunk:
+                    break
+                data += chunk
+        finally:
+            os.close(fd)
+        for ln in data.decode("ascii", "replace").splitlines()[1:]:
+            p = ln.split()
+            lport = int(p[1].rsplit(":", 1)[1], 16)
+            if lport != port:
+                continue
+            rport = int(p[2].rsplit(":", 1)[1], 16)
+            tx, rx = (int(x, 16) for x in p[4].split(":"))
+            out.append((TCP_STATES.get(int(p[3], 16), p[3]), rport, rx, tx))
+    return out
+
+
+# ---------------------------------------------------------------- HTTP semantics helpers
+
+def http_date(ts):
+    """An IMF-fixdate for a POSIX time (seconds, fractions dropped)."""
+    import email.utils
+    return email.utils.formatdate(int(ts), usegmt=True)
+
+
+def parse_multipart(resp):
+    """Split a multipart/byteranges body by the boundary in its Content-Type.
+    Returns [(headers {lower-case name: value}, bytes)], or raises
+    ValueError describing what is malformed."""
+    ctype = resp.headers.get("content-type", "")
+    m = re.match(r'\s*multipart/byteranges\s*;\s*boundary=("?)([^";]+)\1\s*$',
+                 ctype, re.I)
+    if not m:
+        raise ValueError("not multipart/byteranges: %r" % ctype)
+    delim = b"--" + m.group(2).encode("latin-1")
+    body = resp.body
+    # Optional preamble, then CRLF--boundary before every part.
+    first = body.find(delim)
+    if first < 0:
+        raise ValueError("boundary %r not in body" % delim)
+    if first and body[first - 2:first] != b"\r\n":
+        raise ValueError("first boundary not at a line start")
+    pos = first + len(delim)
+    parts = []
+    while True:
+        if body[pos:pos + 2] == b"--":
+            rest = body[pos + 2:]
+            if rest not in (b"", b"\r\n"):
+                raise ValueError("bytes after the closing boundary: %r"
+                                 % rest[:60])
+            return parts
+        if body[pos:pos + 2] != b"\r\n":
+            raise ValueError("no CRLF after boundary at %d" % pos)
+        pos += 2
+        end_head = body.find(b"\r\n\r\n", pos)
+        if end_head < 0:
+            raise ValueError("part head not terminated")
+        headers = {}
+        for ln in body[pos:end_head].split(b"\r\n"):
+            if not ln:
+                continue
+            n, sep, v = ln.partition(b":")
+            if not sep:
+                raise ValueError("bad part header %r" % ln)
+            headers[n.decode("latin-1").strip().lower()] = \
+                v.strip().decode("latin-1")
+        start = end_head + 4
+        nxt = body.find(b"\r\n" + delim, start)
+        if nxt < 0:
+            raise ValueError("part not followed by a boundary")
+        # The part's length is known from its Content-Range; use it so that
+        # a boundary-like byte string inside the data cannot confuse us.
+        cr = re.match(r"bytes (\d+)-(\d+)/(\d+|\*)$",
+                      headers.get("content-range", ""))
+        if cr:
+            n = int(cr.group(2)) - int(cr.group(1)) + 1
+            if body[start + n:start + n + 2 + len(delim)] != b"\r\n" + delim:
+                raise ValueError("part of %d bytes not followed by the "
+                                 "boundary" % n)
+            nxt = start + n
+        parts.append((headers, body[start:nxt]))
+        pos = nxt + 2 + len(delim)

@@ -1,0 +1,564 @@
+#!/usr/bin/env python3
+"""A real browser against ringserve: Debian's chromium, headless, driven
+over the DevTools protocol on a pipe (--remote-debugging-pipe: fd 3 in, fd
+4 out, NUL-separated JSON; Python stdlib only).
+
+Steps: load the listing of a temporary root (title, links, escaped names);
+follow links by clicking them (a directory, the parent, a text file, a
+file with URL-special characters); download a binary file and compare its
+bytes; take a screenshot of the listing into the build dir (MESON_BUILD_ROOT
+or /tmp) and check it is a PNG; play a WAV file through an <audio> element
+on a page served through a small logging proxy, and check that the media
+loaded (duration, readyState, playback) and that the browser's requests for
+it were Range requests answered with 206.
+
+Without chromium: exit 77, unless CI=true or RINGSERVE_BROWSER_INSTALL=1
+(and we are root), then `apt-get install -y chromium` is tried once."""
+
+import base64
+import fcntl
+import json
+import math
+import os
+import select
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import wave
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Server, case, check, finish, make_tree, skip
+
+T_START = time.monotonic()
+NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def find_chromium():
+    for n in NAMES:
+        p = shutil.which(n)
+        if p:
+            return p
+    return None
+
+
+def install_chromium():
+    want = os.environ.get("CI", "").lower() == "true" or \
+        os.environ.get("RINGSERVE_BROWSER_INSTALL", "") == "1"
+    if not want:
+        skip("chromium not installed (set RINGSERVE_BROWSER_INSTALL=1 or "
+             "CI=true to let this test apt-get install it)")
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        skip("chromium not installed and cannot be installed here "
+             "(not root or no apt-get)")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    print("chromium missing: apt-get install -y chromium (may take minutes)",
+          flush=True)
+    cmd = "apt-get install -y -qq chromium || " \
+          "(apt-get update -qq && apt-get install -y -qq chromium)"
+    try:
+        subprocess.run(["sh", "-c", cmd], env=env, timeout=900,
+                       stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        pass
+    p = find_chromium()
+    if not p:
+        skip("chromium could not be installed")
+    return p
+
+
+CHROMIUM = find_chromium() or install_chromium()
+T_START = time.monotonic()  # the 60 s budget starts once chromium exists
+
+
+# ------------------------------------------------------------ the site
+
+def make_wav(seconds=6.0, rate=16000):
+    """A mono 16-bit sine tone: plays in any <audio> element."""
+    import io
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        n = int(seconds * rate)
+        w.writeframes(b"".join(
+            struct.pack("<h", int(12000 * math.sin(2 * math.pi * 440 * i
+                                                    / rate)))
+            for i in range(n)))
+    return buf.getvalue()
+
+
+WAV_SECONDS = 6.0
+WAV = make_wav(WAV_SECONDS)
+BIN = os.urandom(300000)          # > 256K: leaves by splice
+SPECIAL = "we ird #?&%<b>.txt"    # URL-special and HTML-special characters
+files = {
+    "hello.txt": b"hello from ringserve\n",
+    "data.bin": BIN,
+    "tone.wav": WAV,
+    "media.html": (b"<!DOCTYPE html><html><head><meta charset='utf-8'>"
+                   b"<title>media</title></head><body>"
+                   b"<audio id='a' src='tone.wav' preload='auto' controls>"
+                   b"</audio></body></html>\n"),
+    "sub/inner.txt": b"inner file\n",
+    "caf\u00e9.txt": "caf\u00e9 \u2615\n".encode("utf-8"),
+    SPECIAL: b"special name body\n",
+}
+base, root = make_tree(files)
+srv = Server(root)
+ORIGIN = "http://127.0.0.1:%d" % srv.port
+
+
+# ------------------------------------------------------------ logging proxy
+
+class Proxy:
+    """Forwards 127.0.0.1:<port> to the server and records every exchange
+    as (method, target, range header, status, content-range)."""
+
+    def __init__(self, upstream):
+        self.upstream = upstream
+        self.log = []
+        self.lock = threading.Lock()
+        self.ls = socket.socket()
+        self.ls.bind(("127.0.0.1", 0))
+        self.ls.listen(64)
+        self.port = self.ls.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.ls.accept()
+            except OSError:
+                return
+            try:
+                u = socket.create_connection(self.upstream, timeout=10)
+            except OSError:
+                c.close()
+                continue
+            pending = []
+            threading.Thread(target=self._c2s, args=(c, u, pending),
+                             daemon=True).start()
+            threading.Thread(target=self._s2c, args=(u, c, pending),
+                             daemon=True).start()
+
+    def _c2s(self, c, u, pending):
+        buf = b""
+        try:
+            while True:
+                d = c.recv(65536)
+                if not d:
+                    break
+                buf += d
+                while b"\r\n\r\n" in buf:   # requests carry no bodies here
+                    head, buf = buf.split(b"\r\n\r\n", 1)
+                    lines = head.decode("latin-1").split("\r\n")
+                    parts = lines[0].split(" ")
+                    hdrs = {}
+                    for ln in lines[1:]:
+                        n, _, v = ln.partition(":")
+                        hdrs[n.strip().lower()] = v.strip()
+                    with self.lock:
+                        pending.append([parts[0], parts[1] if len(parts) > 1
+                                        else "", hdrs.get("range")])
+                u.sendall(d)
+        except OSError:
+            pass
+        for s in (u, c):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def _s2c(self, u, c, pending):
+        buf = b""
+        skip_n = 0
+        try:
+            while True:
+                d = u.recv(65536)
+                if not d:
+                    break
+                c.sendall(d)
+                buf += d
+                while True:
+                    if skip_n:
+                        take = min(skip_n, len(buf))
+                        buf, skip_n = buf[take:], skip_n - take
+                        if skip_n:
+                            break
+                    if b"\r\n\r\n" not in buf:
+                        break
+                    head, buf = buf.split(b"\r\n\r\n", 1)
+                    lines = head.decode("latin-1").split("\r\n")
+                    status = int(lines[0].split(" ")[1])
+                    hdrs = {}
+                    for ln in lines[1:]:
+                        n, _, v = ln.partition(":")
+                        hdrs[n.strip().lower()] = v.strip()
+                    with self.lock:
+                        req = pending.pop(0) if pending else ["?", "?", None]
+                        self.log.append((req[0], req[1], req[2], status,
+                                         hdrs.get("content-range")))
+                    if req[0] != "HEAD" and status not in (204, 304) \
+                            and status >= 200:
+                        skip_n = int(hdrs.get("content-length", "0"))
+        except (OSError, ValueError, IndexError):
+            pass
+        for s in (u, c):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def entries(self):
+        with self.lock:
+            return list(self.log)
+
+
+# ------------------------------------------------------------ DevTools
+
+class CDPError(Exception):
+    pass
+
+
+class Browser:
+    def __init__(self, tmp):
+        self.tmp = tmp
+        to_chrome_r, self._w = os.pipe()
+        self._r, from_chrome_w = os.pipe()
+        # Out of the way of 3 and 4 before the child's dup2s.
+        hi = []
+        for fd in (to_chrome_r, from_chrome_w):
+            h = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
+            os.close(fd)
+            hi.append(h)
+        a, b = hi
+
+        def child_fds():
+            os.dup2(a, 3)   # dup2 leaves the copies inheritable
+            os.dup2(b, 4)
+
+        self.errpath = os.path.join(tmp, "chromium.stderr")
+        err = open(self.errpath, "wb")
+        argv = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--no-default-browser-check",
+                "--disable-extensions", "--disable-dev-shm-usage",
+                "--mute-audio", "--autoplay-policy=no-user-gesture-required",
+                "--window-size=1200,900",
+                "--user-data-dir=" + os.path.join(tmp, "profile"),
+                "--remote-debugging-pipe", "about:blank"]
+        # Every fd Python opens is close-on-exec, so only 0-4 are passed.
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                     stdout=err, stderr=err,
+                                     preexec_fn=child_fds, close_fds=False,
+                                     start_new_session=True)
+        err.close()
+        os.close(a)
+        os.close(b)
+        self.buf = b""
+        self.next_id = 0
+        self.events = []
+        self.session = None
+
+    def stderr_tail(self):
+        try:
+            with open(self.errpath, "rb") as f:
+                return f.read()[-2000:].decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def close(self):
+        if self.proc.poll() is None:
+            try:
+                self.send("Browser.close", session=False)
+            except OSError:
+                pass
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(self.proc.pid, 9)
+                except OSError:
+                    pass
+                self.proc.wait()
+        for fd in (self._r, self._w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def send(self, method, params=None, session=None):
+        self.next_id += 1
+        msg = {"id": self.next_id, "method": method, "params": params or {}}
+        sid = self.session if session is None else session
+        if sid:
+            msg["sessionId"] = sid
+        data = json.dumps(msg).encode() + b"\0"
+        while data:
+            n = os.write(self._w, data)
+            data = data[n:]
+        return self.next_id
+
+    def _pump(self, timeout):
+        """Read what is available (waiting up to timeout); queue events,
+        return responses keyed by id."""
+        r, _, _ = select.select([self._r], [], [], max(0, timeout))
+        out = {}
+        if not r:
+            return out
+        chunk = os.read(self._r, 1 << 20)
+        if not chunk:
+            raise CDPError("chromium closed the DevTools pipe; stderr:\n"
+                           + self.stderr_tail())
+        self.buf += chunk
+        while b"\0" in self.buf:
+            raw, self.buf = self.buf.split(b"\0", 1)
+            msg = json.loads(raw)
+            if "id" in msg:
+                out[msg["id"]] = msg
+            else:
+                self.events.append(msg)
+        return out
+
+    def call(self, method, params=None, session=None, timeout=10.0):
+        mid = self.send(method, params, session)
+        deadline = time.monotonic() + timeout
+        while True:
+            got = self._pump(deadline - time.monotonic())
+            if mid in got:
+                if "error" in got[mid]:
+                    raise CDPError("%s: %r" % (method, got[mid]["error"]))
+                return got[mid].get("result", {})
+            if time.monotonic() > deadline:
+                raise CDPError("%s: no answer in %gs" % (method, timeout))
+
+    def wait_event(self, pred, timeout):
+        deadline = time.monotonic() + timeout
+        while True:
+            for i, e in enumerate(self.events):
+                if pred(e):
+                    return self.events.pop(i)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            self._pump(min(left, 0.2))
+
+    def js(self, expr, await_promise=False, timeout=10.0):
+        res = self.call("Runtime.evaluate",
+                        {"expression": expr, "returnByValue": True,
+                         "awaitPromise": await_promise}, timeout=timeout)
+        if "exceptionDetails" in res:
+            raise CDPError("JS %r threw %r" % (expr, res["exceptionDetails"]))
+        return res.get("result", {}).get("value")
+
+    def wait_js(self, expr, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            try:
+                last = self.js(expr)
+                if last:
+                    return last
+            except CDPError:
+                pass  # navigation in progress: the context went away
+            self._pump(0.1)
+        return last
+
+    def goto(self, url, timeout=10.0):
+        self.call("Page.navigate", {"url": url})
+        return self.wait_loaded(url, timeout)
+
+    def wait_loaded(self, url, timeout=10.0):
+        return self.wait_js("location.href === %s && document.readyState "
+                            "=== 'complete'" % json.dumps(url), timeout)
+
+
+# ------------------------------------------------------------ the steps
+
+tmp = tempfile.mkdtemp(prefix="ringserve-browser-", dir=base)
+br = Browser(tmp)
+proxy = Proxy((srv.host, srv.port))
+
+
+def setup():
+    v = br.call("Browser.getVersion", session=False, timeout=20)
+    print("browser: %s" % v.get("product"))
+    t = br.call("Target.createTarget", {"url": "about:blank"},
+                session=False)
+    a = br.call("Target.attachToTarget", {"targetId": t["targetId"],
+                                          "flatten": True}, session=False)
+    br.session = a["sessionId"]
+    br.call("Page.enable")
+    br.call("Runtime.enable")
+
+
+def click(selector_js):
+    return br.js("(function(){var a=%s; if(!a) return false; a.click(); "
+                 "return true;})()" % selector_js)
+
+
+def by_href(href):
+    return "document.querySelector('a[href=%s]')" % json.dumps(href) \
+        .replace("'", "\\'")
+
+
+def listing_and_links():
+    url = ORIGIN + "/"
+    check(br.goto(url), "listing %s did not load" % url)
+    title = br.js("document.title")
+    check(title == "Index of /", "listing title %r" % title)
+    hrefs = br.js("Array.from(document.querySelectorAll('a'))"
+                  ".map(function(a){return a.href})") or []
+    for rel in ("sub/", "hello.txt", "data.bin", "tone.wav",
+                "caf%C3%A9.txt"):
+        check(ORIGIN + "/" + rel in hrefs,
+              "listing: no link resolving to %s/%s (links %r)"
+              % (ORIGIN, rel, hrefs))
+    texts = br.js("Array.from(document.querySelectorAll('a'))"
+                  ".map(function(a){return a.textContent})") or []
+    check(SPECIAL in texts, "listing: %r not shown as text (%r)"
+          % (SPECIAL, texts))
+    check(not br.js("document.querySelector('b')"),
+          "listing: a name's <b> became markup")
+    # Directory link, then its parent link.
+    check(click(by_href("sub/")), "no sub/ link to click")
+    ok = br.wait_loaded(ORIGIN + "/sub/")
+    check(ok, "clicking sub/ did not load /sub/ (at %r)"
+          % br.js("location.href"))
+    check(br.js("document.title") == "Index of /sub/",
+          "sub listing title %r" % br.js("document.title"))
+    check(click(by_href("../")), "no ../ link in /sub/")
+    check(br.wait_loaded(ORIGIN + "/"), "clicking ../ did not go back to /")
+    # A text file.
+    check(click(by_href("hello.txt")), "no hello.txt link")
+    check(br.wait_loaded(ORIGIN + "/hello.txt"), "hello.txt did not load")
+    body = br.wait_js("document.body && document.body.innerText")
+    check(body and body.strip() == "hello from ringserve",
+          "hello.txt shows %r" % body)
+    # The link of a name full of URL-special characters, found by its text.
+    check(br.goto(url), "listing reload failed")
+    found = click("Array.from(document.querySelectorAll('a')).filter("
+                  "function(a){return a.textContent===%s})[0]"
+                  % json.dumps(SPECIAL))
+    check(found, "no link with text %r" % SPECIAL)
+    if found:
+        ok = br.wait_js("document.readyState==='complete' && "
+                        "location.pathname!=='/'")
+        body = br.wait_js("document.body && document.body.innerText")
+        check(body and body.strip() == "special name body",
+              "special-name link led to %r showing %r"
+              % (br.js("location.href"), body))
+    # A UTF-8 name.
+    check(br.goto(url), "listing reload failed")
+    check(click(by_href("caf%C3%A9.txt")), "no caf%C3%A9.txt link")
+    body = br.wait_js("location.pathname==='/caf%C3%A9.txt' && "
+                      "document.body && document.body.innerText")
+    check(body and body.strip() == "caf\u00e9 \u2615",
+          "caf\u00e9.txt shows %r (charset?)" % body)
+
+
+def download():
+    dl = os.path.join(tmp, "downloads")
+    os.makedirs(dl)
+    br.call("Browser.setDownloadBehavior",
+            {"behavior": "allowAndName", "downloadPath": dl,
+             "eventsEnabled": True}, session=False)
+    check(br.goto(ORIGIN + "/"), "listing did not load for the download")
+    check(click(by_href("data.bin")), "no data.bin link")
+    begin = br.wait_event(lambda e: e.get("method") ==
+                          "Browser.downloadWillBegin", 15)
+    if not check(begin, "no download began"):
+        return
+    guid = begin["params"]["guid"]
+    check(begin["params"].get("suggestedFilename") == "data.bin",
+          "suggested filename %r" % begin["params"].get("suggestedFilename"))
+    done = br.wait_event(lambda e: e.get("method") ==
+                         "Browser.downloadProgress" and
+                         e["params"].get("guid") == guid and
+                         e["params"].get("state") in ("completed",
+                                                      "canceled"), 20)
+    check(done and done["params"]["state"] == "completed",
+          "download did not complete: %r" % (done,))
+    path = os.path.join(dl, guid)
+    data = b""
+    if os.path.exists(path):
+        with open(path, "rb") as f:
+            data = f.read()
+    check(data == BIN, "downloaded %d bytes, differ from data.bin (%d)"
+          % (len(data), len(BIN)))
+
+
+def screenshot():
+    check(br.goto(ORIGIN + "/"), "listing did not load for the screenshot")
+    shot = br.call("Page.captureScreenshot", {"format": "png"}, timeout=20)
+    png = base64.b64decode(shot.get("data", ""))
+    out_dir = os.environ.get("MESON_BUILD_ROOT") or "/tmp"
+    out = os.path.join(out_dir, "ringserve-listing.png")
+    with open(out, "wb") as f:
+        f.write(png)
+    print("screenshot: %s (%d bytes)" % (out, len(png)))
+    ok = png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
+    check(ok, "screenshot is not a PNG: %r" % png[:16])
+    if ok:
+        w, h = struct.unpack(">II", png[16:24])
+        check(w >= 100 and h >= 100, "screenshot %dx%d" % (w, h))
+        check(png[-8:-4] == b"IEND", "screenshot PNG is truncated")
+
+
+def media():
+    url = "http://127.0.0.1:%d/media.html" % proxy.port
+    check(br.goto(url), "media page did not load through the proxy")
+    st = br.wait_js("(function(){var a=document.getElementById('a');"
+                    "if(a.error) return 'error '+a.error.code;"
+                    "return a.readyState>=2 && isFinite(a.duration) ? "
+                    "a.duration : 0})()", 20)
+    check(isinstance(st, (int, float)) and
+          abs(st - WAV_SECONDS) < 0.1,
+          "audio did not load: duration/readyState gave %r" % (st,))
+    # Play a moment: currentTime must advance.
+    try:
+        br.js("document.getElementById('a').play()", await_promise=True,
+              timeout=10)
+        t = br.wait_js("document.getElementById('a').currentTime > 0.2 && "
+                       "document.getElementById('a').currentTime", 8)
+        check(t, "audio currentTime did not advance while playing")
+        br.js("document.getElementById('a').pause()")
+    except CDPError as e:
+        check(False, "audio play() failed: %s" % e)
+    # Seek near the end: may need bytes not yet fetched.
+    br.js("document.getElementById('a').currentTime = %g" %
+          (WAV_SECONDS - 0.5))
+    br.wait_js("!document.getElementById('a').seeking", 5)
+    log = [e for e in proxy.entries() if e[1].split("?")[0] == "/tone.wav"]
+    print("media requests: %r" % log)
+    check(log, "the proxy saw no request for tone.wav")
+    ranged = [e for e in log if e[2]]
+    check(ranged, "no Range request for tone.wav: %r" % log)
+    check(any(e[3] == 206 and e[4] and e[4].endswith("/%d" % len(WAV))
+              for e in ranged),
+          "no 206 with Content-Range .../%d for tone.wav: %r"
+          % (len(WAV), log))
+    check(all(e[3] in (200, 206) for e in log),
+          "tone.wav request failed: %r" % log)
+
+
+try:
+    for fn in (setup, listing_and_links, download, screenshot, media):
+        if time.monotonic() - T_START > 55:
+            check(False, "time budget (60 s) used up before %s" % fn.__name__)
+            break
+        case(fn)
+finally:
+    br.close()
+elapsed = time.monotonic() - T_START
+print("browser test took %.1f s" % elapsed)
+check(elapsed < 60, "browser test took %.1f s (budget 60 s)" % elapsed)
+finish()
