@@ -17,11 +17,14 @@ static int pipe_make(struct pipe_pool *pp, struct ring *r, unsigned i)
 	if (pipe2(fds, O_CLOEXEC))
 		return -errno;
 	/* The kernel may refuse the full size (pipe-max-size, per-user caps):
-	 * keep whatever it grants and size chunks by the smallest. */
+	 * keep whatever it grants; chunks through this pipe use that size. */
 	int got = fcntl(fds[0], F_SETPIPE_SZ, (int)pp->want);
 	if (got < 0)
 		got = fcntl(fds[0], F_GETPIPE_SZ);
-	if (got > 0 && (size_t)got < pp->size)
+	if (got <= 0)
+		got = 4096;
+	pp->sizes[i] = (uint32_t)got;
+	if ((size_t)got < pp->size)
 		pp->size = (size_t)got;
 	int ret = ftab_set(r, pipes_slot_r(pp, (int)i), fds[0]);
 	if (!ret)
@@ -39,8 +42,12 @@ int pipes_init(struct pipe_pool *pp, struct ring *r, unsigned count, size_t size
 	if (count == 0)
 		return 0;
 	pp->free = calloc(count, sizeof(*pp->free));
-	if (!pp->free)
+	pp->sizes = calloc(count, sizeof(*pp->sizes));
+	if (!pp->free || !pp->sizes) {
+		free(pp->free);
+		free(pp->sizes);
 		return -ENOMEM;
+	}
 	for (unsigned i = 0; i < count; i++) {
 		int ret = pipe_make(pp, r, i);
 		if (ret) {
@@ -75,5 +82,6 @@ void pipes_free(struct pipe_pool *pp, struct ring *r)
 	for (unsigned i = 0; i < pp->count; i++)
 		io_uring_register_files_update(&r->uring, pipes_slot_r(pp, (int)i), none, 2);
 	free(pp->free);
+	free(pp->sizes);
 	memset(pp, 0, sizeof(*pp));
 }

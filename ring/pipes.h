@@ -18,8 +18,9 @@ struct ring;
 struct pipe_pool {
 	unsigned count;
 	unsigned first_slot;
-	size_t size;      /* smallest capacity any pipe got */
+	size_t size;      /* smallest capacity any pipe got (for messages) */
 	size_t want;      /* capacity asked for */
+	uint32_t *sizes;  /* capacity of each pipe: one splice moves at most this */
 	uint32_t *free;
 	unsigned nfree;
 	unsigned replaced; /* pipes swapped for new ones after a cut-short response */
@@ -39,6 +40,11 @@ static inline int pipes_get(struct pipe_pool *pp)
  * short), the pipe is replaced by a new empty one in the same slots, so the
  * next user never sends another response's bytes. */
 void pipes_put(struct pipe_pool *pp, struct ring *r, int idx, size_t left);
+
+static inline size_t pipes_size(const struct pipe_pool *pp, int idx)
+{
+	return pp->sizes[idx];
+}
 
 static inline unsigned pipes_slot_r(const struct pipe_pool *pp, int idx)
 {

@@ -216,7 +216,7 @@ static void set_defaults(struct config *cfg)
 	cfg->buf_count = 256;
 	cfg->buf_size = 64 * KIB;
 	cfg->pipe_count = 64;
-	cfg->pipe_size = 256 * KIB;
+	cfg->pipe_size = MIB;
 	cfg->max_header_size = 8 * KIB;
 	cfg->max_headers = 100;
 	cfg->max_line = 8 * KIB;

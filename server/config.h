@@ -20,7 +20,7 @@ struct config {
 	unsigned buf_count;        /* --buffers, per worker, 4..65536, default 256 */
 	uint64_t buf_size;         /* --buffer-size, 16K..16M, default 64K */
 	unsigned pipe_count;       /* --pipes, per worker, 0..4096, default 64 (0 = no splice) */
-	uint64_t pipe_size;        /* --pipe-size, 4K..1G (clamped to pipe-max-size at run time), default 256K */
+	uint64_t pipe_size;        /* --pipe-size, 4K..1G (clamped to pipe-max-size at run time), default 1M */
 	uint64_t max_header_size;  /* --max-header-size, 1K..1M, default 8K */
 	unsigned max_headers;      /* --max-headers, 1..128, default 100 */
 	uint64_t max_line;         /* --max-line, 256..max-header-size, default 8K (capped to max-header-size) */

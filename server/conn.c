@@ -472,7 +472,7 @@ static void splice_chunk(struct worker *w, struct conn *c)
 	uint64_t left = c->end - c->off;
 	/* A pipe holds whole pages: from an unaligned offset, stop at the
 	 * page boundary that keeps the chunk within the pipe's pages. */
-	size_t room = w->chunk - (c->off & 4095);
+	size_t room = pipes_size(&w->pipes, c->pipe) - (c->off & 4095);
 	unsigned n = (unsigned)(left < room ? left : room);
 	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
 

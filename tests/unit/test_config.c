@@ -91,7 +91,7 @@ static void test_defaults(void)
 	CHECK(c.buf_count == 256);
 	CHECK(c.buf_size == 64 * 1024);
 	CHECK(c.pipe_count == 64);
-	CHECK(c.pipe_size == 256 * 1024);
+	CHECK(c.pipe_size == 1024 * 1024);
 	CHECK(c.max_header_size == 8 * 1024);
 	CHECK(c.max_headers == 100);
 	CHECK(c.max_line == 8 * 1024);
@@ -369,7 +369,7 @@ static void test_help_version(void)
 		"--linger-timeout", "--iowq-max", "--no-pin", "--help", "--version",
 	};
 	static const char *const defaults[] = {
-		"default 8080", "default 256", "default 64K", "default 256K",
+		"default 8080", "default 256", "default 64K", "default 1M",
 		"default 8K", "default 100", "default 10", "default 15",
 		"default 60", "default 2", "default 64", "default 0",
 	};
