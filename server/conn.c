@@ -259,6 +259,8 @@ static void conn_free(struct worker *w, struct conn *c)
 		held_pop(w, c);
 	c->in_len = 0;
 	in_release_if_empty(w, c);
+	if (w->req_conn == c)
+		w->req_conn = NULL;
 	c->gen = (c->gen + 1) & 0xffffff;
 	c->state = CS_FREE;
 	w->free_conns[w->nfree_conns++] = (uint32_t)(c - w->conns);
@@ -632,6 +634,7 @@ static void conn_process(struct worker *w, struct conn *c)
 	}
 	if (c->in_len && !c->discard) {
 		int n = http_parse_request(conn_in(w, c), c->in_len, &c->scan, &w->srv->lim, &w->req);
+		w->req_conn = n > 0 ? c : NULL;
 		if (n == -1) {
 			c->head_len = 0;
 			conn_error(w, c, w->req.status, true, NULL);

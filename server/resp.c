@@ -46,6 +46,41 @@ static void putf(struct out *o, const char *fmt, ...)
 		o->len += (size_t)n;
 }
 
+/* Numbers without printf: these run for every response. */
+static void put_u64(struct out *o, uint64_t v)
+{
+	char tmp[20];
+	size_t n = 0;
+
+	do {
+		tmp[sizeof(tmp) - ++n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	put(o, tmp + sizeof(tmp) - n, n);
+}
+
+static void put_hex(struct out *o, uint64_t v)
+{
+	static const char digits[] = "0123456789abcdef";
+	char tmp[16];
+	size_t n = 0;
+
+	do {
+		tmp[sizeof(tmp) - ++n] = digits[v & 15];
+		v >>= 4;
+	} while (v);
+	put(o, tmp + sizeof(tmp) - n, n);
+}
+
+/* "Name: value\r\n" */
+static void put_field(struct out *o, const char *name, const char *value)
+{
+	puts_(o, name);
+	puts_(o, ": ");
+	puts_(o, value);
+	puts_(o, "\r\n");
+}
+
 static int done(struct out *o)
 {
 	return o->over ? -ENOSPC : (int)o->len;
@@ -55,9 +90,13 @@ static void status_line(struct out *o, int status, const struct resp_conn *rc)
 {
 	const struct resp_opts *opt = rc->opts;
 
-	putf(o, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
+	puts_(o, "HTTP/1.1 ");
+	put_u64(o, (uint64_t)status);
+	puts_(o, " ");
+	puts_(o, http_reason(status));
+	puts_(o, "\r\n");
 	if (opt && opt->server[0])
-		putf(o, "Server: %s\r\n", opt->server);
+		put_field(o, "Server", opt->server);
 	puts_(o, "Date: ");
 	put(o, rc->date, HDATE_LEN);
 	puts_(o, "\r\n");
@@ -70,9 +109,17 @@ static void status_line(struct out *o, int status, const struct resp_conn *rc)
 int resp_etag(char out[RESP_ETAG_MAX], const struct resp_file *f)
 {
 	uint64_t ns = (uint64_t)f->mtime.tv_sec * 1000000000u + (uint64_t)f->mtime.tv_nsec;
+	struct out o = { out, 0, RESP_ETAG_MAX - 1, false };
 
-	return snprintf(out, RESP_ETAG_MAX, "\"%" PRIx64 "-%" PRIx64 "-%" PRIx64 "\"",
-			f->ino, f->size, ns);
+	puts_(&o, "\"");
+	put_hex(&o, f->ino);
+	puts_(&o, "-");
+	put_hex(&o, f->size);
+	puts_(&o, "-");
+	put_hex(&o, ns);
+	puts_(&o, "\"");
+	out[o.len] = '\0'; /* 3 * 16 hex digits + 4 fit in RESP_ETAG_MAX */
+	return (int)o.len;
 }
 
 static bool starts(const char *s, const char *prefix)
@@ -88,8 +135,14 @@ const char *resp_content_type(const char *type, const char *charset, char *out, 
 
 	if (!textual || !charset || !charset[0] || strchr(type, ';'))
 		return type;
-	int n = snprintf(out, cap, "%s; charset=%s", type, charset);
-	return n > 0 && (size_t)n < cap ? out : type;
+	struct out o = { out, 0, cap - 1, false };
+	puts_(&o, type);
+	puts_(&o, "; charset=");
+	puts_(&o, charset);
+	if (o.over)
+		return type;
+	out[o.len] = '\0';
+	return out;
 }
 
 /* Validators and caching headers: the same on a 200, 206 and 304. */
@@ -99,9 +152,10 @@ static void validators(struct out *o, const struct resp_file *f, const struct re
 
 	hdate_format(f->mtime.tv_sec, lm);
 	resp_etag(etag, f);
-	putf(o, "Last-Modified: %s\r\nETag: %s\r\n", lm, etag);
+	put_field(o, "Last-Modified", lm);
+	put_field(o, "ETag", etag);
 	if (rc->opts && rc->opts->cache_control[0])
-		putf(o, "Cache-Control: %s\r\n", rc->opts->cache_control);
+		put_field(o, "Cache-Control", rc->opts->cache_control);
 	if (f->vary)
 		puts_(o, "Vary: Accept-Encoding\r\n");
 }
@@ -120,17 +174,27 @@ int resp_file_head(char *buf, size_t cap, const struct resp_file *f,
 	}
 	puts_(&o, "X-Content-Type-Options: nosniff\r\nAccept-Ranges: bytes\r\n");
 	if (f->encoding)
-		putf(&o, "Content-Encoding: %s\r\n", f->encoding);
+		put_field(&o, "Content-Encoding", f->encoding);
 	if (b->status == 206 && b->boundary) {
-		putf(&o, "Content-Type: multipart/byteranges; boundary=%s\r\n", b->boundary);
+		puts_(&o, "Content-Type: multipart/byteranges; boundary=");
+		puts_(&o, b->boundary);
+		puts_(&o, "\r\n");
 	} else {
-		putf(&o, "Content-Type: %s\r\n",
-		     resp_content_type(f->type, rc->opts ? rc->opts->charset : NULL, ctype, sizeof(ctype)));
-		if (b->status == 206)
-			putf(&o, "Content-Range: bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64 "\r\n",
-			     b->start, b->end - 1, f->size);
+		put_field(&o, "Content-Type",
+			  resp_content_type(f->type, rc->opts ? rc->opts->charset : NULL, ctype, sizeof(ctype)));
+		if (b->status == 206) {
+			puts_(&o, "Content-Range: bytes ");
+			put_u64(&o, b->start);
+			puts_(&o, "-");
+			put_u64(&o, b->end - 1);
+			puts_(&o, "/");
+			put_u64(&o, f->size);
+			puts_(&o, "\r\n");
+		}
 	}
-	putf(&o, "Content-Length: %" PRIu64 "\r\n\r\n", b->length);
+	puts_(&o, "Content-Length: ");
+	put_u64(&o, b->length);
+	puts_(&o, "\r\n\r\n");
 	return done(&o);
 }
 

@@ -83,14 +83,19 @@ static void submit_statx(struct worker *w, struct conn *c, struct statx *dst, un
 	c->state = CS_STAT;
 }
 
-/* The request head is still in the input buffer: parse it again for the
- * headers a decision needs (w->req is shared by all connections). */
+/* The request's headers, for a decision. w->req is shared by all
+ * connections: when another request was parsed since (the lookup went to
+ * the kernel meanwhile), parse this one again from the input buffer, where
+ * its head stays until the response is done. */
 static const struct http_request *reparse(struct worker *w, struct conn *c)
 {
 	size_t scan = 0;
 
+	if (w->req_conn == c)
+		return &w->req;
 	if (http_parse_request(conn_in(w, c), c->head_len, &scan, &w->srv->lim, &w->req) < 0)
 		memset(&w->req, 0, sizeof(w->req)); /* cannot happen: it parsed before */
+	w->req_conn = c;
 	return &w->req;
 }
 

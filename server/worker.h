@@ -188,6 +188,7 @@ struct worker {
 	struct __kernel_timespec tick;
 
 	struct http_request req; /* scratch: one request is parsed at a time */
+	struct conn *req_conn;   /* whose request req holds now */
 };
 
 /* Create the listener-independent state and start the thread; the thread
