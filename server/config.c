@@ -40,7 +40,7 @@ enum {
 	O_BACKLOG, O_RECVBUFS, O_RECVBUFSIZE, O_DRAINTO, O_NOLISTING, O_LISTMAX,
 	O_PRECOMP, O_NOPRECOMP, O_DOTFILES, O_FOLLOW, O_CHARSET, O_CACHECTL,
 	O_SERVERHDR, O_MAXRANGES, O_CACHEENT, O_CACHEVAL, O_CACHEFILE,
-	O_DTHRESH, O_DDEPTH, O_DCHUNK, O_DXFERS, O_SQPOLL, O_SENDZC, O_TRANSFER,
+	O_DTHRESH, O_DDEPTH, O_DCHUNK, O_DXFERS, O_SQPOLL, O_SENDZC, O_TRANSFER, O_USER,
 	O_NOPIN,
 };
 
@@ -147,6 +147,8 @@ static const struct spec specs[] = {
 	  "kernel submission thread per ring, idling after IDLE_MS (0: off)", "1000" },
 	{ O_SENDZC, "send-zc", K_SIZE, 0, 1024 * MIB, S(send_zc), "SIZE",
 	  "zero-copy sends for body chunks of at least SIZE (0: off)", "64K" },
+	{ O_USER, "user", K_STR, 0, 64, P(user), "NAME",
+	  "after binding, switch to this user and its groups (needs root)", NULL },
 	{ O_TRANSFER, "transfer", K_ENUM, 0, 3, U(transfer), "PATH",
 	  "force how bodies are sent (auto picks by size and residency)",
 	  "auto|splice|read|direct" },
@@ -248,6 +250,7 @@ static void set_defaults(struct config *cfg)
 	cfg->sqpoll_idle = 0;
 	cfg->send_zc = 0;
 	cfg->transfer = TRANSFER_AUTO;
+	cfg->user = "";
 }
 
 /* ---- numbers ---- */
@@ -683,6 +686,11 @@ int config_parse(struct config *cfg, int argc, char **argv, FILE *out, FILE *err
 		cfg->root = argv[optind];
 	if (cfg->max_line > cfg->max_header_size)
 		cfg->max_line = cfg->max_header_size;
+	if (cfg->sqpoll_idle && cfg->user[0]) {
+		/* The SQPOLL thread keeps the credentials of the ring's creator. */
+		fputs(PROG ": --sqpoll cannot be combined with --user\n", err);
+		return 2;
+	}
 	/* Both sockaddr variants keep the port at the same offset, but say
 	 * which one is meant. */
 	if (cfg->bind_addr.ss_family == AF_INET)

@@ -60,6 +60,7 @@ struct config {
 	unsigned sqpoll_idle;      /* --sqpoll[=IDLE_MS]: SQPOLL ring, 0 = off (default) */
 	uint64_t send_zc;          /* --send-zc[=SIZE]: SEND_ZC for body chunks >= SIZE, 0 = off */
 	unsigned transfer;         /* --transfer=auto|splice|read|direct */
+	const char *user;          /* --user NAME: drop to this user after binding ("" = stay) */
 };
 
 enum { TRANSFER_AUTO = 0, TRANSFER_SPLICE, TRANSFER_READ, TRANSFER_DIRECT };

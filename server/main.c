@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,6 +209,29 @@ static int open_gates(const struct config *cfg, struct worker *ws, unsigned n)
 	return 0;
 }
 
+/* --user: after binding (so port 80 works) and after the workers pinned
+ * their buffers, become NAME for good. glibc applies it to every thread;
+ * io_uring takes the submitter's credentials for each request, so every
+ * open from now on is checked as NAME. */
+static int drop_privileges(const char *name)
+{
+	struct passwd *pw = getpwnam(name);
+
+	if (!pw) {
+		fprintf(stderr, "ringserve: --user: no such user '%s'\n", name);
+		return -1;
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) || setgid(pw->pw_gid) || setuid(pw->pw_uid)) {
+		fprintf(stderr, "ringserve: --user %s: %s\n", name, strerror(errno));
+		return -1;
+	}
+	if (pw->pw_uid != 0 && setuid(0) == 0) {
+		fprintf(stderr, "ringserve: --user %s: privileges could be regained\n", name);
+		return -1;
+	}
+	return 0;
+}
+
 /* Workers wait on `go` after setup, started or failed alike. */
 static void release_workers(struct worker *ws, unsigned n)
 {
@@ -295,7 +320,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ringserve: out of memory\n");
 		return 1;
 	}
-	if (start_workers(&srv, ws, cfg.threads) == 0 && open_gates(&cfg, ws, cfg.threads) == 0) {
+	if (start_workers(&srv, ws, cfg.threads) == 0 && open_gates(&cfg, ws, cfg.threads) == 0 &&
+	    (!cfg.user[0] || drop_privileges(cfg.user) == 0)) {
 		release_workers(ws, cfg.threads);
 		print_banner(&cfg, &ws[0]);
 		sigwait(&sigs, &sig);

@@ -10,12 +10,14 @@ process ends, whatever way it ends.
 """
 
 import atexit
+import errno
 import os
 import re
 import select
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -570,6 +572,54 @@ def tcp_sockets(port):
             tx, rx = (int(x, 16) for x in p[4].split(":"))
             out.append((TCP_STATES.get(int(p[3], 16), p[3]), rport, rx, tx))
     return out
+
+
+def check_latencies(lat, fast, what):
+    """Answer times of ordinary requests made while an attack runs: each
+    must be under `fast`, except that a busy machine may delay one in
+    twenty (at least one) up to 2 * fast; a server that stalls behind the
+    attack shows as many slow answers or one very slow one. Returns the
+    slowest."""
+    worst = max(lat) if lat else None
+    slow = [t for t in lat if t >= fast]
+    allowed = max(1, len(lat) // 20)
+    check(lat and worst < 2 * fast and len(slow) <= allowed,
+          "%s: %d ordinary requests, %d took %.1f s or more (at most %d "
+          "may, none %.1f s), slowest %.3f s"
+          % (what, len(lat), len(slow), fast, allowed, 2 * fast,
+             worst if worst is not None else -1))
+    return worst
+
+
+def tcp_state(local_port, remote_port, addr="127.0.0.1"):
+    """State of the one TCP socket (local addr:local_port, remote
+    addr:remote_port), by an exact sock_diag netlink lookup: unlike a read
+    of /proc/net/tcp it cannot miss a socket while others come and go.
+    None when there is no such connection (any more)."""
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    a = socket.inet_pton(fam, addr).ljust(16, b"\0")
+    sockid = (struct.pack("!HH", local_port, remote_port) + a + a
+              + struct.pack("=III", 0, 0xffffffff, 0xffffffff))
+    req = struct.pack("=BBBBI", fam, socket.IPPROTO_TCP, 0, 0,
+                      0xffffffff) + sockid
+    # nlmsghdr: SOCK_DIAG_BY_FAMILY (20), NLM_F_REQUEST.
+    msg = struct.pack("=IHHII", 16 + len(req), 20, 1, 1, 0) + req
+    s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 4)
+    try:
+        s.settimeout(2)
+        s.sendto(msg, (0, 0))
+        data = s.recv(65536)
+    finally:
+        s.close()
+    _, typ = struct.unpack_from("=IH", data)
+    if typ == 2:                            # NLMSG_ERROR
+        err = struct.unpack_from("=i", data, 16)[0]
+        if err == -errno.ENOENT:
+            return None
+        raise OSError(-err, "sock_diag lookup failed")
+    state = TCP_STATES.get(data[17], str(data[17]))
+    # No such connection: the lookup falls back to the listener.
+    return None if state == "LISTEN" else state
 
 
 # ---------------------------------------------------------------- HTTP semantics helpers

@@ -117,7 +117,9 @@ def t_idle_5000():
                     for _ in range(10))
         rss1 = proc_status_kib(srv.pid)
         per = (rss1 - rss0) * 1024.0 / n
-        est = server_side(srv, ("ESTABLISHED",))
+        # A read of /proc/net/tcp can miss sockets that move meanwhile:
+        # take the best of a few.
+        est = max(server_side(srv, ("ESTABLISHED",)) for _ in range(3))
         check(est >= n, "server side has %d established connections, "
               "expected at least %d" % (est, n))
         check(per < RSS_PER_IDLE_MAX,

@@ -1,0 +1,114 @@
+"""Operating ringserve: privilege drop, installation, man page, unit.
+
+- --user nobody (as root): every thread runs as nobody afterwards, files
+  only root may read get 403, others are served; --sqpoll with --user is a
+  usage error.
+- `meson install --destdir` puts the binary, ringserve.1 and
+  ringserve.service where they belong; the man page renders without
+  warnings and lists every option of --help; the unit's ExecStart is the
+  installed binary; systemd-analyze verifies the unit where it exists.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (Server, binary, case, check, finish, get,  # noqa: E402
+                     make_tree)
+
+
+def t_user():
+    if os.geteuid() != 0:
+        print("SKIP (user): not root")
+        return
+    _, root = make_tree({"open.txt": b"for all", "secret.txt": b"root only"})
+    os.chmod(root, 0o755)
+    os.chmod(os.path.dirname(root), 0o755)
+    os.chmod(os.path.join(root, "secret.txt"), 0o600)
+    srv = Server(root, extra=["--user", "nobody"])
+    uids = set()
+    for tid in os.listdir("/proc/%d/task" % srv.pid):
+        with open("/proc/%d/task/%s/status" % (srv.pid, tid)) as f:
+            for line in f:
+                if line.startswith("Uid:"):
+                    uids.add(tuple(line.split()[1:]))
+    nobody = str(__import__("pwd").getpwnam("nobody").pw_uid)
+    check(uids == {(nobody,) * 4}, "every thread runs as nobody: %s" % uids)
+    r = get(srv, "/open.txt")
+    check(r.status == 200 and r.body == b"for all", "readable file served: %r" % r)
+    r = get(srv, "/secret.txt")
+    check(r.status == 403, "root-only file refused after the drop: %r" % r)
+    srv.stop()
+    p = subprocess.run([binary(), "--user", "nobody", "--sqpoll", root],
+                       capture_output=True, text=True, timeout=10)
+    check(p.returncode == 2 and "--sqpoll" in p.stderr, "--sqpoll with --user refused: %r" % p.stderr)
+    p = subprocess.run([binary(), "--user", "no-such-user-here", "-p", "0", root],
+                       capture_output=True, text=True, timeout=10)
+    check(p.returncode == 1 and "no such user" in p.stderr, "unknown user: %r" % p.stderr)
+
+
+def t_install():
+    builddir = os.path.dirname(os.path.dirname(os.path.abspath(binary())))
+    if not os.path.exists(os.path.join(builddir, "meson-private")) or not shutil.which("meson"):
+        print("SKIP (install): no meson build dir at %s" % builddir)
+        return
+    dest = tempfile.mkdtemp(prefix="ringserve-dest-")
+    try:
+        p = subprocess.run(["meson", "install", "-C", builddir, "--no-rebuild",
+                            "--destdir", dest], capture_output=True, text=True, timeout=120)
+        check(p.returncode == 0, "meson install: %s" % p.stderr[-500:])
+        files = {}
+        for d, _, names in os.walk(dest):
+            for n in names:
+                files[n] = os.path.join(d, n)
+        for n in ("ringserve", "ringserve.1", "ringserve.service"):
+            check(n in files, "%s installed (got %s)" % (n, sorted(files)))
+        if "ringserve.1" in files:
+            check(files["ringserve.1"].endswith("/man/man1/ringserve.1"), "man page in man1")
+            man_page(files["ringserve.1"])
+        if "ringserve.service" in files and "ringserve" in files:
+            unit(files["ringserve.service"], files["ringserve"][len(dest):], dest)
+    finally:
+        shutil.rmtree(dest, True)
+
+
+def man_page(path):
+    text = open(path).read()
+    helped = subprocess.run([binary(), "--help"], capture_output=True, text=True).stdout
+    for opt in set(re.findall(r"--[a-z][a-z-]+", helped)):
+        check(opt.replace("-", "\\-") in text, "man page lists %s" % opt)
+    for sect in ("SIGNALS", "EXIT STATUS", "EXAMPLES"):
+        check(".SH %s" % sect in text, "man page has %s" % sect)
+    if not shutil.which("man"):
+        print("SKIP (man render): no man")
+        return
+    p = subprocess.run(["man", "--warnings", "-l", path], capture_output=True, text=True,
+                       env=dict(os.environ, MANWIDTH="80", MANPAGER="cat", PAGER="cat"))
+    check(p.returncode == 0 and not p.stderr.strip(), "man renders cleanly: %r" % p.stderr[:300])
+    check("--max-connections" in p.stdout, "rendered page shows the options")
+
+
+def unit(path, installed_bin, dest):
+    text = open(path).read()
+    m = re.search(r"^ExecStart=(\S+)", text, re.M)
+    check(m and m.group(1) == installed_bin, "ExecStart is the installed binary: %s vs %s"
+          % (m and m.group(1), installed_bin))
+    for key in ("DynamicUser=yes", "ProtectSystem=strict", "NoNewPrivileges=yes",
+                "LimitNOFILE=", "LimitMEMLOCK=", "ReadOnlyPaths=", "Restart=on-failure"):
+        check(key in text, "unit has %s" % key)
+    if not shutil.which("systemd-analyze"):
+        print("SKIP (unit verify): no systemd-analyze")
+        return
+    p = subprocess.run(["systemd-analyze", "verify", "--man=no", path], capture_output=True, text=True,
+                       timeout=60)
+    errors = [ln for ln in p.stderr.splitlines() if "ringserve" in ln and "not executable" not in ln]
+    check(not errors, "systemd-analyze verify: %s" % errors)
+
+
+for fn in (t_user, t_install):
+    case(fn)
+finish()
