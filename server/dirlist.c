@@ -452,7 +452,10 @@ static const char html_style[] =
 	"td.n a.d{font-weight:600}"
 	"footer,.note{color:var(--mu);font-size:.85rem;margin-top:1rem}"
 	".note{padding:.6rem .75rem;border:1px solid var(--bd);"
-	"border-radius:6px}";
+	"border-radius:6px}"
+	"@media(max-width:36rem){main{padding:1rem .5rem}"
+	"th,td{padding:.35rem .4rem}.m{white-space:normal}"
+	".m span{white-space:nowrap}}";
 
 /* "Index of /a/b/" with each ancestor linked ("../../", "../"); the last
  * segment is the current directory and stays plain. */
@@ -528,7 +531,7 @@ static void put_human_size(struct buf *b, uint64_t v)
 static void put_mtime(struct buf *b, time_t t)
 {
 	struct tm tm;
-	char iso[32], shown[24];
+	char iso[32], day[16], hm[8];
 
 	if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 > 9999 ||
 	    tm.tm_year + 1900 < 0) {
@@ -536,9 +539,12 @@ static void put_mtime(struct buf *b, time_t t)
 		return;
 	}
 	strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	strftime(shown, sizeof shown, "%Y-%m-%d %H:%M", &tm);
-	putf(b, "<td class=\"m\"><time datetime=\"%s\">%s</time></td>", iso,
-	     shown);
+	strftime(day, sizeof day, "%Y-%m-%d", &tm);
+	strftime(hm, sizeof hm, "%H:%M", &tm);
+	/* The span keeps the date whole when a narrow screen wraps the
+	 * cell: the break falls between date and time, not at a hyphen. */
+	putf(b, "<td class=\"m\"><time datetime=\"%s\"><span>%s</span> %s"
+	     "</time></td>", iso, day, hm);
 }
 
 static void put_row(struct buf *b, const struct dirlist_entry *e)

@@ -202,7 +202,8 @@ static void test_html(int dfd)
 	CHECK(!has(out, "dangling"));
 	/* size and mtime of a.txt; directories have no size */
 	CHECK(has(out, "title=\"1,234,567 bytes\">1.2 MiB</td>"));
-	CHECK(has(out, "2023-11-14 22:13"));
+	CHECK(has(out, "<time datetime=\"2023-11-14T22:13:20Z\">"
+		       "<span>2023-11-14</span> 22:13</time>"));
 	CHECK(has(out, "<td class=\"s\">-</td>"));
 	CHECK(!has(out, "<script") && !has(out, "truncated"));
 	free(out);
