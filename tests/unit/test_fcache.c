@@ -4,8 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int failures;
-#define CHECK(c) do { if (!(c)) { printf("%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #c); failures++; } } while (0)
+#include "check.h"
 
 static int closed[64], nclosed;
 

@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static int failures;
+#include "check.h"
+
 #define STARTS(s, lit) (strncmp((s), (lit), strlen(lit)) == 0)
-#define CHECK(c) do { if (!(c)) { printf("%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #c); failures++; } } while (0)
 
 static const char *DATE = "Sun, 06 Nov 1994 08:49:37 GMT";
 static const struct resp_opts OPTS = { "ringserve", "", "utf-8" };

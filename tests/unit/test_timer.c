@@ -3,8 +3,7 @@
 
 #include <stdio.h>
 
-static int failures;
-#define CHECK(c) do { if (!(c)) { printf("%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #c); failures++; } } while (0)
+#include "check.h"
 
 int main(void)
 {
