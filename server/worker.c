@@ -49,7 +49,7 @@ static void clock_update(struct worker *w)
  * backlog in one go, so it cannot honour --max-connections, while this
  * never takes a connection it has no room for (the rest wait in the
  * kernel's backlog). */
-#define ACCEPT_DEPTH 16
+#define ACCEPT_DEPTH 64
 
 static void arm_accepts(struct worker *w)
 {
