@@ -40,7 +40,7 @@ enum {
 	O_BACKLOG, O_RECVBUFS, O_RECVBUFSIZE, O_DRAINTO, O_NOLISTING, O_LISTMAX,
 	O_PRECOMP, O_NOPRECOMP, O_DOTFILES, O_FOLLOW, O_CHARSET, O_CACHECTL,
 	O_SERVERHDR, O_MAXRANGES, O_CACHEENT, O_CACHEVAL, O_CACHEFILE,
-	O_DTHRESH, O_DDEPTH, O_DCHUNK, O_DXFERS, O_SQPOLL, O_SENDZC, O_TRANSFER, O_USER,
+	O_DTHRESH, O_DDEPTH, O_DCHUNK, O_DXFERS, O_SQPOLL, O_SENDZC, O_TRANSFER, O_USER, O_LOGLEVEL,
 	O_NOPIN,
 };
 
@@ -147,6 +147,8 @@ static const struct spec specs[] = {
 	  "kernel submission thread per ring, idling after IDLE_MS (0: off)", "1000" },
 	{ O_SENDZC, "send-zc", K_SIZE, 0, 1024 * MIB, S(send_zc), "SIZE",
 	  "zero-copy sends for body chunks of at least SIZE (0: off)", "64K" },
+	{ O_LOGLEVEL, "log-level", K_ENUM, 0, 3, U(log_level), "LEVEL",
+	  "messages on stderr up to this level", "error|warn|info|debug" },
 	{ O_USER, "user", K_STR, 0, 64, P(user), "NAME",
 	  "after binding, switch to this user and its groups (needs root)", NULL },
 	{ O_TRANSFER, "transfer", K_ENUM, 0, 3, U(transfer), "PATH",
@@ -251,6 +253,7 @@ static void set_defaults(struct config *cfg)
 	cfg->send_zc = 0;
 	cfg->transfer = TRANSFER_AUTO;
 	cfg->user = "";
+	cfg->log_level = 2; /* info */
 }
 
 /* ---- numbers ---- */

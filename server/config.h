@@ -61,6 +61,7 @@ struct config {
 	uint64_t send_zc;          /* --send-zc[=SIZE]: SEND_ZC for body chunks >= SIZE, 0 = off */
 	unsigned transfer;         /* --transfer=auto|splice|read|direct */
 	const char *user;          /* --user NAME: drop to this user after binding ("" = stay) */
+	unsigned log_level;        /* --log-level=error|warn|info|debug, default info */
 };
 
 enum { TRANSFER_AUTO = 0, TRANSFER_SPLICE, TRANSFER_READ, TRANSFER_DIRECT };

@@ -275,6 +275,7 @@ int main(int argc, char **argv)
 	int ret = config_parse(&cfg, argc, argv, stdout, stderr);
 	if (ret)
 		return ret == 1 ? 0 : 2;
+	log_level = (int)cfg.log_level; /* the enum's order is log.h's */
 	if (ring_available(msg, sizeof(msg))) {
 		fprintf(stderr, "ringserve: %s\n", msg);
 		return 1;
