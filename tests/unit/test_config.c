@@ -407,8 +407,51 @@ static void test_bad_options(void)
 	CHECK(run(&c, "-t", "2", NULL) == 0 && c.threads == 2);
 }
 
+/* Options added with the HTTP, cache, O_DIRECT and operations work. */
+static void test_later_options(void)
+{
+	struct config c;
+
+	CHECK(run(&c, NULL) == 0);
+	CHECK(c.listing == 1 && c.precompressed == 1 && c.dotfiles == 0);
+	CHECK(c.follow_symlinks == FOLLOW_INSIDE && strcmp(c.charset, "utf-8") == 0);
+	CHECK(strcmp(c.server_header, "ringserve") == 0 && c.cache_control[0] == '\0');
+	CHECK(c.sqpoll_idle == 0 && c.send_zc == 0 && c.transfer == TRANSFER_AUTO);
+	CHECK(c.cache_entries == 4096 && c.direct_threshold == 8 * 1024 * 1024);
+	CHECK(c.log_level == 2 && c.user[0] == '\0');
+
+	CHECK(run(&c, "--no-listing", "--no-precompressed", "--dotfiles", NULL) == 0);
+	CHECK(c.listing == 0 && c.precompressed == 0 && c.dotfiles == 1);
+	CHECK(run(&c, "--no-precompressed", "--precompressed", NULL) == 0 && c.precompressed == 1);
+	CHECK(run(&c, "--follow-symlinks=never", NULL) == 0 && c.follow_symlinks == FOLLOW_NEVER);
+	CHECK(run(&c, "--follow-symlinks", "always", NULL) == 0 && c.follow_symlinks == FOLLOW_ALWAYS);
+	REFUSED(run(&c, "--follow-symlinks=sometimes", NULL));
+	CHECK(run(&c, "--transfer=direct", NULL) == 0 && c.transfer == TRANSFER_DIRECT);
+	REFUSED(run(&c, "--transfer=mmap", NULL));
+	CHECK(run(&c, "--log-level=debug", NULL) == 0 && c.log_level == 3);
+	REFUSED(run(&c, "--log-level=loud", NULL));
+
+	/* Optional arguments: alone they take the documented value. */
+	CHECK(run(&c, "--sqpoll", NULL) == 0 && c.sqpoll_idle == 1000);
+	CHECK(run(&c, "--sqpoll=20", NULL) == 0 && c.sqpoll_idle == 20);
+	REFUSED(run(&c, "--sqpoll=abc", NULL));
+	CHECK(run(&c, "--send-zc", NULL) == 0 && c.send_zc == 64 * 1024);
+	CHECK(run(&c, "--send-zc=1M", NULL) == 0 && c.send_zc == 1024 * 1024);
+
+	/* Header values cannot carry CR, LF or other control bytes. */
+	CHECK(run(&c, "--server-header=", NULL) == 0 && c.server_header[0] == '\0');
+	CHECK(run(&c, "--cache-control=max-age=60, public", NULL) == 0 &&
+	      strcmp(c.cache_control, "max-age=60, public") == 0);
+	REFUSED(run(&c, "--server-header=a\r\nSet-Cookie: x", NULL));
+	REFUSED(run(&c, "--cache-control=a\nb", NULL));
+
+	CHECK(run(&c, "--user=nobody", NULL) == 0 && strcmp(c.user, "nobody") == 0);
+	REFUSED(run(&c, "--user=nobody", "--sqpoll", NULL));
+}
+
 int main(void)
 {
+	test_later_options();
 	test_defaults();
 	test_numbers();
 	test_specifics();
