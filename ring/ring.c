@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int ring_available(char *msg, size_t msglen)
@@ -131,14 +132,27 @@ struct io_uring_sqe *ring_sqe(struct ring *r)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&r->uring);
 
-	if (!sqe) {
-		/* SQ full: hand the batch to the kernel now; completions are
-		 * reaped by the main loop as usual. */
-		if (io_uring_submit(&r->uring) < 0)
-			return NULL;
+	/* SQ full: hand the batch to the kernel now; completions are reaped
+	 * by the main loop as usual. Kernels since 5.19 take submissions even
+	 * with completions in overflow, so this ends; a bound keeps a broken
+	 * ring from spinning forever. */
+	for (int tries = 0; !sqe && tries < 1000; tries++) {
+		int ret = io_uring_submit(&r->uring);
+		if (ret < 0 && ret != -EAGAIN && ret != -EBUSY && ret != -EINTR)
+			break;
 		sqe = io_uring_get_sqe(&r->uring);
 	}
+	if (!sqe) {
+		fprintf(stderr, "ringserve: io_uring submission queue stuck full\n");
+		abort();
+	}
 	return sqe;
+}
+
+void ring_reserve(struct ring *r, unsigned n)
+{
+	if (io_uring_sq_space_left(&r->uring) < n)
+		io_uring_submit(&r->uring);
 }
 
 const char *ring_features_str(const struct ring *r)

@@ -53,10 +53,15 @@ void ring_exit(struct ring *r);
  * names the first one that is not. */
 int ring_probe_ops(struct ring *r, const int *ops, size_t n, const char **missing);
 
-/* An SQE for an io_uring_prep_*() call. When the SQ is full the pending ones are submitted (without
- * waiting) to make room, so callers never see NULL in practice; NULL only
- * if submission itself fails. */
+/* An SQE for an io_uring_prep_*() call. When the SQ is full the pending
+ * ones are submitted (without waiting) to make room; never NULL (a ring
+ * whose queue cannot drain at all ends the process with a message). */
 struct io_uring_sqe *ring_sqe(struct ring *r);
+
+/* Make room for n SQEs in a row: a linked chain must reach the kernel in
+ * one submission, since a chain is cut at the end of each one (a send
+ * would then not wait for its read). Submits what is queued if needed. */
+void ring_reserve(struct ring *r, unsigned n);
 
 /* Human-readable list of features in use, for the startup line. */
 const char *ring_features_str(const struct ring *r);

@@ -476,6 +476,8 @@ static void splice_chunk(struct worker *w, struct conn *c)
 	 * page boundary that keeps the chunk within the pipe's pages. */
 	size_t room = pipes_size(&w->pipes, c->pipe) - (c->off & 4095);
 	unsigned n = (unsigned)(left < room ? left : room);
+
+	ring_reserve(&w->ring, 2);
 	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
 
 	io_uring_prep_splice(sqe, c->file, (int64_t)c->off, (int)pipes_slot_w(&w->pipes, c->pipe),
@@ -512,6 +514,8 @@ static void read_chunk(struct worker *w, struct conn *c)
 	uint64_t left = c->end - c->off;
 	unsigned n = (unsigned)(left < w->read_chunk ? left : w->read_chunk);
 	char *buf = rbuf_addr(&w->bufs, c->buf);
+
+	ring_reserve(&w->ring, 2);
 	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
 
 	prep_file_read(w, c, sqe, buf, n, c->off);
@@ -542,6 +546,7 @@ void conn_start_body(struct worker *w, struct conn *c)
 	/* One send for head and body; the read may overwrite the scratch,
 	 * which a single range no longer needs. */
 	if (c->nparts == 1 && mode != TRANSFER_SPLICE && head + len <= w->bufs.size) {
+		ring_reserve(&w->ring, 2);
 		struct io_uring_sqe *sqe = ring_sqe(&w->ring);
 		prep_file_read(w, c, sqe, rbuf_addr(&w->bufs, c->buf) + head, (unsigned)len, c->off);
 		conn_tag(w, c, sqe, OP_READ);
@@ -555,6 +560,7 @@ void conn_start_body(struct worker *w, struct conn *c)
 /* Head (or part head) in buf[0..send_len), then the span [off, end). */
 static void body_span(struct worker *w, struct conn *c)
 {
+	ring_reserve(&w->ring, 3); /* head -> file -> socket, one chain */
 	submit_head(w, c);
 	if (c->pipe >= 0) {
 		c->state = CS_SPLICE;
@@ -611,6 +617,7 @@ void conn_send_heap(struct worker *w, struct conn *c)
 		conn_send_whole(w, c, c->send_len);
 		return;
 	}
+	ring_reserve(&w->ring, 2);
 	submit_head(w, c);
 	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
 	io_uring_prep_send(sqe, c->sock, c->heap, c->heap_len, MSG_WAITALL | MSG_NOSIGNAL);
