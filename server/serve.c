@@ -22,6 +22,7 @@
 
 #include "cond.h"
 #include "dirlist.h"
+#include "log.h"
 #include "path.h"
 #include "range.h"
 #include "resp.h"
@@ -585,8 +586,19 @@ static void on_sidecar(struct worker *w, struct conn *c, int res, struct fcache_
 		decide(w, c);
 }
 
+/* Out of slots or descriptors: the request gets 503; say so at most once a
+ * second per worker, however many requests hit it. */
+static void warn_exhausted(struct worker *w, int res)
+{
+	if ((res == -EMFILE || res == -ENFILE) && w->now != w->last_exhausted_warn) {
+		w->last_exhausted_warn = w->now;
+		log_warn("worker %u: open: %s (answering 503)", w->id, strerror(-res));
+	}
+}
+
 static void on_open(struct worker *w, struct conn *c, unsigned op, int res)
 {
+	warn_exhausted(w, res);
 	if (res < 0) {
 		conn_error(w, c, errno_status(res), false, NULL);
 		return;

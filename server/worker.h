@@ -181,6 +181,7 @@ struct worker {
 	uint64_t drain_deadline;
 	uint64_t now;         /* monotonic seconds (cache validity) */
 	uint64_t now_ms;      /* monotonic milliseconds (timers) */
+	uint64_t last_exhausted_warn; /* second of the last EMFILE/ENFILE warning */
 	time_t date_sec;
 	char date[32];
 	struct open_how how;      /* files: confined per --follow-symlinks */
