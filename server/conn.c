@@ -57,16 +57,11 @@ static void untracked_done(struct io_uring_sqe *sqe, unsigned op)
 	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
 }
 
-static void close_slot(struct worker *w, int slot)
-{
-	worker_close_slot(w, slot);
-}
-
 /* Let go of the response's file: the cache keeps its slot open. */
 static void release_file(struct worker *w, struct conn *c)
 {
 	if (c->file >= 0 && !(c->flags & CF_FILE_CACHED))
-		close_slot(w, c->file);
+		worker_close_slot(w, c->file);
 	c->file = -1;
 	c->flags &= (uint16_t)~CF_FILE_CACHED;
 	if (c->fce) {
@@ -216,7 +211,7 @@ void conn_rearm_recv(struct worker *w, struct conn *c)
 void conn_accepted(struct worker *w, int slot)
 {
 	if (!w->nfree_conns) { /* cannot happen: accepts <= free connections */
-		close_slot(w, slot);
+		worker_close_slot(w, slot);
 		return;
 	}
 	struct conn *c = &w->conns[w->free_conns[--w->nfree_conns]];
@@ -248,7 +243,7 @@ static void conn_free(struct worker *w, struct conn *c)
 	if (c->flags & CF_DIRECT)
 		direct_release(w, c);
 	release_file(w, c);
-	close_slot(w, c->sock);
+	worker_close_slot(w, c->sock);
 	if (c->pipe >= 0) /* still held: a transfer cut short, maybe bytes left */
 		pipes_put(&w->pipes, &w->ring, c->pipe, c->pipe_fill + 1);
 	if (c->buf >= 0)
@@ -891,5 +886,5 @@ void conn_orphan_cqe(struct worker *w, unsigned op, const struct io_uring_cqe *c
 	if (op == OP_RECV && (cqe->flags & IORING_CQE_F_BUFFER))
 		pbuf_put(&w->pbufs, cqe->flags >> IORING_CQE_BUFFER_SHIFT);
 	if ((op == OP_OPEN || op == OP_OPEN_DIR) && cqe->res >= 0)
-		close_slot(w, cqe->res);
+		worker_close_slot(w, cqe->res);
 }

@@ -261,7 +261,7 @@ static void print_banner(const struct config *cfg, const struct worker *w)
 		cfg->ring_entries, cfg->max_conns, ring_features_str(&w->ring),
 		w->pbufs.active ? "provided buffer ring" : "no buffer ring (plain recv)",
 		w->bufs.registered ? "registered buffers" : "unregistered buffers (RLIMIT_MEMLOCK)",
-		w->chunk);
+		w->pipes.size);
 }
 
 int main(int argc, char **argv)

@@ -337,7 +337,6 @@ static int setup(struct worker *w)
 	ret = pipes_init(&w->pipes, &w->ring, cfg->pipe_count, cfg->pipe_size, 0);
 	if (ret)
 		FAIL("creating the pipe pool");
-	w->chunk = w->pipes.size;
 	ret = alloc_conns(w);
 	if (ret)
 		FAIL("allocating connection state");

@@ -152,7 +152,6 @@ struct worker {
 	struct pbuf_ring pbufs;
 	struct pipe_pool pipes;
 	struct fcache fcache;
-	size_t chunk;         /* bytes per splice: the pipe size */
 	size_t read_chunk;    /* bytes per read on the read path (before the scratch) */
 	uint64_t send_zc;     /* SEND_ZC for body sends of at least this (0: off) */
 	char boundary[24];    /* multipart/byteranges boundary, random per worker */
