@@ -70,6 +70,18 @@ def case(fn):
         check(False, "%s raised:\n%s" % (fn.__name__, traceback.format_exc()))
 
 
+def run_timed(cases):
+    """Run each case, print how long it took, then finish(): the abuse
+    tests report durations so a slow machine shows where time goes."""
+    for fn in cases:
+        t0 = time.monotonic()
+        case(fn)
+        print("%s: %.1f s" % (fn.__name__, time.monotonic() - t0), flush=True)
+    if sanitized():
+        print("(sanitizer build)")
+    finish()
+
+
 def finish():
     """Stop every server (checking for crashes), print a summary, exit."""
     for srv in list(_servers):

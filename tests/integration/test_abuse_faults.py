@@ -18,7 +18,7 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (Server, case, check, check_latencies, finish,
+from harness import (run_timed, Server, case, check, check_latencies, finish,
                      get_within, make_tree, raise_nofile, request, sanitized)
 
 FAST = 1.0 if sanitized() else 0.5  # ordinary requests, meanwhile
@@ -471,11 +471,5 @@ def t_slowhttptest():
     srv.stop()
 
 
-for t in [t_truncate, t_replace, t_sigterm_drain, t_second_signal,
-          t_slowhttptest]:
-    t0 = time.monotonic()
-    case(t)
-    print("%s: %.1f s" % (t.__name__, time.monotonic() - t0), flush=True)
-if sanitized():
-    print("(sanitizer build)")
-finish()
+run_timed([t_truncate, t_replace, t_sigterm_drain, t_second_signal,
+          t_slowhttptest])

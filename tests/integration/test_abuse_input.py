@@ -21,7 +21,7 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (Server, case, check, check_latencies, finish,
+from harness import (run_timed, Server, case, check, check_latencies, finish,
                      make_tree, proc_status_kib, raise_nofile, request,
                      sanitized)
 
@@ -661,12 +661,5 @@ def t_get_with_body():
     alive_get("after the bodies")
 
 
-for t in [t_smuggling, t_foreign_protocols, t_get_with_body, t_many_ranges,
-          t_pipeline_in_order, t_pipeline_flood, t_mutations]:
-    t0 = time.monotonic()
-    case(t)
-    print("%s: %.1f s" % (t.__name__, time.monotonic() - t0), flush=True)
-check(srv.alive(), "server died during the test")
-if sanitized():
-    print("(sanitizer build)")
-finish()
+run_timed([t_smuggling, t_foreign_protocols, t_get_with_body, t_many_ranges,
+          t_pipeline_in_order, t_pipeline_flood, t_mutations])

@@ -18,7 +18,7 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (Closed, Server, case, check, fd_count, finish,
+from harness import (run_timed, Closed, Server, case, check, fd_count, finish,
                      get_within, make_tree, proc_status_kib, raise_nofile,
                      request, sanitized, tcp_sockets)
 
@@ -431,11 +431,5 @@ def t_memlock():
         srv.stop()
 
 
-for t in [t_idle_5000, t_nofile_256, t_client_aborts, t_max_connections,
-          t_memlock]:
-    t0 = time.monotonic()
-    case(t)
-    print("%s: %.1f s" % (t.__name__, time.monotonic() - t0), flush=True)
-if sanitized():
-    print("(sanitizer build)")
-finish()
+run_timed([t_idle_5000, t_nofile_256, t_client_aborts, t_max_connections,
+          t_memlock])

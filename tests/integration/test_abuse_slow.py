@@ -13,7 +13,7 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (Server, case, check, check_latencies, finish,
+from harness import (run_timed, Server, case, check, check_latencies, finish,
                      get_within, make_tree, proc_status_kib, raise_nofile,
                      request, sanitized, tcp_state)
 
@@ -342,10 +342,4 @@ def t_alive():
               "final GET: %r" % r)
 
 
-for t in [t_slowloris_and_idle, t_slow_read, t_alive]:
-    t0 = time.monotonic()
-    case(t)
-    print("%s: %.1f s" % (t.__name__, time.monotonic() - t0), flush=True)
-if sanitized():
-    print("(sanitizer build)")
-finish()
+run_timed([t_slowloris_and_idle, t_slow_read, t_alive])
