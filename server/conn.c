@@ -282,14 +282,17 @@ void conn_close(struct worker *w, struct conn *c)
 	}
 	/* Shutting the socket down fails every op on it now and later (a
 	 * splice still linked behind a file read included); the cancel pulls
-	 * out those parked on poll. */
+	 * out those parked on poll. Both name the socket by its slot, and a
+	 * shutdown runs in io-wq, resolving the slot only when it runs: they
+	 * are counted like any op, so the slot is not closed (and handed to a
+	 * new connection) before they are done. */
 	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
 	io_uring_prep_shutdown(sqe, c->sock, SHUT_RDWR);
 	sqe->flags |= IOSQE_FIXED_FILE;
-	untracked_done(sqe, OP_SHUTDOWN);
+	conn_tag(w, c, sqe, OP_SHUTDOWN);
 	sqe = ring_sqe(&w->ring);
 	io_uring_prep_cancel_fd(sqe, c->sock, IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_FD_FIXED);
-	untracked_done(sqe, OP_CANCEL);
+	conn_tag(w, c, sqe, OP_CANCEL_FD);
 	c->flags |= CF_CANCELLED;
 }
 
@@ -306,7 +309,7 @@ static void conn_linger(struct worker *w, struct conn *c)
 	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
 	io_uring_prep_shutdown(sqe, c->sock, SHUT_WR);
 	sqe->flags |= IOSQE_FIXED_FILE;
-	untracked_done(sqe, OP_SHUTDOWN);
+	conn_tag(w, c, sqe, OP_SHUTDOWN); /* counted: see conn_close() */
 	while (c->held_head >= 0)
 		held_pop(w, c);
 	c->in_len = 0;

@@ -180,7 +180,6 @@ static void dispatch(struct worker *w, const struct io_uring_cqe *cqe)
 	case OP_WAKE: /* the loop's finished() reads srv->stop */
 	case OP_CANCEL:
 	case OP_CLOSE:
-	case OP_SHUTDOWN:
 		return; /* fire-and-forget; failures are harmless */
 	default:
 		break;

@@ -40,8 +40,9 @@ enum op {
 	OP_READ_CHUNK,  /* read path: one chunk */
 	OP_SPLICE_IN,   /* file -> pipe */
 	OP_SPLICE_OUT,  /* pipe -> socket */
-	OP_SHUTDOWN,
-	OP_CANCEL,
+	OP_SHUTDOWN,    /* a conn's socket: counted in its pending ops */
+	OP_CANCEL_FD,   /* all ops on a conn's socket: counted too */
+	OP_CANCEL,      /* fire-and-forget cancel by user_data */
 	OP_CLOSE,
 	OP_TICK,
 	OP_WAKE,        /* the stop eventfd became readable */
