@@ -27,6 +27,7 @@ enum kind {
 	K_POW2,    /* decimal integer, power of two */
 	K_STR,     /* header-safe text (no control bytes), stored as const char * */
 	K_ENUM,    /* one word of spec.choices, stored as its index */
+	K_ADDRPORT,/* ADDR:PORT for a side listener (--metrics) */
 	K_BIND,    /* address; kinds up to here take an argument */
 	K_FLAG,    /* no argument: stores spec.min into an int field */
 	K_HELP,
@@ -41,7 +42,7 @@ enum {
 	O_PRECOMP, O_NOPRECOMP, O_DOTFILES, O_FOLLOW, O_CHARSET, O_CACHECTL,
 	O_SERVERHDR, O_MAXRANGES, O_CACHEENT, O_CACHEVAL, O_CACHEFILE,
 	O_DTHRESH, O_DDEPTH, O_DCHUNK, O_DXFERS, O_SQPOLL, O_SENDZC, O_TRANSFER, O_USER, O_LOGLEVEL,
-	O_NOPIN,
+	O_NOPIN, O_ACCESSLOG, O_LOGFORMAT, O_LOGBUF, O_METRICS,
 };
 
 struct spec {
@@ -149,6 +150,14 @@ static const struct spec specs[] = {
 	  "zero-copy sends for body chunks of at least SIZE (0: off)", "64K" },
 	{ O_LOGLEVEL, "log-level", K_ENUM, 0, 3, U(log_level), "LEVEL",
 	  "messages on stderr up to this level", "error|warn|info|debug" },
+	{ O_ACCESSLOG, "access-log", K_STR, 0, 4096, P(access_log), "FILE",
+	  "append one line per request to FILE (\"-\": stdout; \"\": off)", NULL },
+	{ O_LOGFORMAT, "log-format", K_ENUM, 0, 2, U(log_format), "FORMAT",
+	  "access log line format", "common|combined|json" },
+	{ O_LOGBUF, "access-log-buffer", K_SIZE, 4 * KIB, 16 * MIB, S(access_log_buf), "SIZE",
+	  "access log batch per worker (4 in rotation), written when full or each 250 ms", NULL },
+	{ O_METRICS, "metrics", K_ADDRPORT, 0, 0, NONE, "ADDR:PORT",
+	  "serve Prometheus metrics on this address (e.g. 127.0.0.1:9100)", NULL },
 	{ O_USER, "user", K_STR, 0, 64, P(user), "NAME",
 	  "after binding, switch to this user and its groups (needs root)", NULL },
 	{ O_TRANSFER, "transfer", K_ENUM, 0, 3, U(transfer), "PATH",
@@ -254,6 +263,9 @@ static void set_defaults(struct config *cfg)
 	cfg->transfer = TRANSFER_AUTO;
 	cfg->user = "";
 	cfg->log_level = 2; /* info */
+	cfg->access_log = "";
+	cfg->log_format = LOGF_COMBINED;
+	cfg->access_log_buf = 64 * KIB;
 }
 
 /* ---- numbers ---- */
@@ -363,6 +375,10 @@ static void fmt_range(char *buf, size_t n, const struct spec *sp)
 		snprintf(buf, n, "an IPv4 or IPv6 address");
 		return;
 	}
+	if (sp->kind == K_ADDRPORT) {
+		snprintf(buf, n, "ADDR:PORT with an IPv4 or [IPv6] address and a port from 1 to 65535");
+		return;
+	}
 	if (sp->kind == K_ENUM) {
 		snprintf(buf, n, "one of %s", sp->choices);
 		return;
@@ -463,27 +479,31 @@ static void usage(FILE *out)
 			 sp->val < 256 ? ',' : ' ', sp->name,
 			 optional_arg(sp) ? "[=" : sp->arg ? "=" : "", sp->arg ? sp->arg : "",
 			 optional_arg(sp) ? "]" : "");
-		fprintf(out, "  %-28s %s\n", left, sp->help);
+		fprintf(out, "  %-30s %s\n", left, sp->help);
 		if (sp->kind > K_BIND)
 			continue;
 		if (sp->kind == K_BIND) {
-			fprintf(out, "  %-28s   default :: (all interfaces) "
+			fprintf(out, "  %-30s   default :: (all interfaces) "
 				"or 0.0.0.0\n", "");
 			continue;
 		}
+		if (sp->kind == K_ADDRPORT) {
+			fprintf(out, "  %-30s   default off\n", "");
+			continue;
+		}
 		if (sp->kind == K_STR) {
-			fprintf(out, "  %-28s   default \"%s\"\n", "",
+			fprintf(out, "  %-30s   default \"%s\"\n", "",
 				*(const char *const *)((const char *)&def + sp->off));
 			continue;
 		}
 		if (sp->kind == K_ENUM) {
-			fprintf(out, "  %-28s   %s, default %s\n", "", sp->choices,
+			fprintf(out, "  %-30s   %s, default %s\n", "", sp->choices,
 				enum_word(sp, get_field(&def, sp)));
 			continue;
 		}
 		fmt_range(range, sizeof range, sp);
 		fmt_value(dflt, sizeof dflt, sp, get_field(&def, sp));
-		fprintf(out, "  %-28s   %s, default %s%s%s%s\n", "", range, dflt,
+		fprintf(out, "  %-30s   %s, default %s%s%s%s\n", "", range, dflt,
 			sp->val == 't' ? " (CPUs)" :
 			sp->off == offsetof(struct config, max_line) ?
 			" (capped)" : "",
@@ -542,17 +562,17 @@ static int parse_scope(const char *s, uint32_t *id)
 
 /* IPv4 dotted quad (inet_pton: no "127.1" shorthands), or IPv6 with an
  * optional [brackets] and %scope (interface name or index). */
-static int parse_bind(struct config *cfg, const char *s)
+static int parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 {
-	struct sockaddr_in *a4 = (struct sockaddr_in *)&cfg->bind_addr;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&cfg->bind_addr;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
 	char buf[INET6_ADDRSTRLEN + IF_NAMESIZE + 2], *pct;
 	size_t n = strlen(s);
 
-	memset(&cfg->bind_addr, 0, sizeof(cfg->bind_addr));
+	memset(ss, 0, sizeof(*ss));
 	if (inet_pton(AF_INET, s, &a4->sin_addr) == 1) {
 		a4->sin_family = AF_INET;
-		cfg->bind_len = sizeof(*a4);
+		*len = sizeof(*a4);
 		return 0;
 	}
 	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
@@ -571,7 +591,31 @@ static int parse_bind(struct config *cfg, const char *s)
 	if (pct && parse_scope(pct, &a6->sin6_scope_id))
 		return -EINVAL;
 	a6->sin6_family = AF_INET6;
-	cfg->bind_len = sizeof(*a6);
+	*len = sizeof(*a6);
+	return 0;
+}
+
+/* "127.0.0.1:9100", "[::1]:9100": the port follows the last colon, which
+ * for IPv6 must come after the closing bracket. */
+static int parse_addr_port(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	const char *colon = strrchr(s, ':');
+	char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 4];
+	uint64_t port;
+
+	if (!colon || (size_t)(colon - s) >= sizeof(host) || parse_uint(colon + 1, &port) ||
+	    port == 0 || port > 65535)
+		return -EINVAL;
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = '\0';
+	if (strchr(host, ':') && host[0] != '[')
+		return -EINVAL; /* bare IPv6: ambiguous, brackets required */
+	if (parse_addr(host, ss, len))
+		return -EINVAL;
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
 	return 0;
 }
 
@@ -620,9 +664,14 @@ static int handle(struct config *cfg, int c, char **argv, FILE *out, FILE *err)
 	case K_ENUM:
 		return set_enum(cfg, sp, optarg) ? bad_value(err, sp, optarg) : 0;
 	case K_BIND:
-		if (parse_bind(cfg, optarg))
+		if (parse_addr(optarg, &cfg->bind_addr, &cfg->bind_len))
 			return bad_value(err, sp, optarg);
 		cfg->bind_str = optarg;
+		return 0;
+	case K_ADDRPORT:
+		if (parse_addr_port(optarg, &cfg->metrics_addr, &cfg->metrics_len))
+			return bad_value(err, sp, optarg);
+		cfg->metrics_str = optarg;
 		return 0;
 	default: {
 		const char *v = optarg ? optarg : sp->choices;

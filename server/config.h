@@ -62,7 +62,17 @@ struct config {
 	unsigned transfer;         /* --transfer=auto|splice|read|direct */
 	const char *user;          /* --user NAME: drop to this user after binding ("" = stay) */
 	unsigned log_level;        /* --log-level=error|warn|info|debug, default info */
+
+	/* operations */
+	const char *access_log;    /* --access-log FILE, "-" = stdout, "" = off (default) */
+	unsigned log_format;       /* --log-format=common|combined|json, default combined */
+	uint64_t access_log_buf;   /* --access-log-buffer SIZE per batch, 4K..16M, default 64K */
+	const char *metrics_str;   /* --metrics ADDR:PORT as given; NULL = off */
+	struct sockaddr_storage metrics_addr;
+	socklen_t metrics_len;
 };
+
+enum { LOGF_COMMON = 0, LOGF_COMBINED, LOGF_JSON };
 
 enum { TRANSFER_AUTO = 0, TRANSFER_SPLICE, TRANSFER_READ, TRANSFER_DIRECT };
 

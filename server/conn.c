@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -208,7 +209,23 @@ void conn_rearm_recv(struct worker *w, struct conn *c)
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
-void conn_accepted(struct worker *w, int slot)
+/* The peer's address, kept compact for the access log; an IPv4 client of
+ * a dual-stack listener is logged as plain IPv4. */
+static void set_peer(struct alog_peer *p, const struct sockaddr *sa)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	if (sa->sa_family == AF_INET6) {
+		const uint8_t *a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+		p->v6 = memcmp(a, mapped, sizeof(mapped)) != 0;
+		memcpy(p->addr, p->v6 ? a : a + 12, p->v6 ? 16 : 4);
+	} else if (sa->sa_family == AF_INET) {
+		p->v6 = 0;
+		memcpy(p->addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	}
+}
+
+void conn_accepted(struct worker *w, int slot, const struct sockaddr *sa)
 {
 	if (!w->nfree_conns) { /* cannot happen: accepts <= free connections */
 		worker_close_slot(w, slot);
@@ -223,6 +240,8 @@ void conn_accepted(struct worker *w, int slot)
 	c->sock = slot;
 	c->file = c->buf = c->pipe = c->in = -1;
 	c->held_head = c->held_tail = -1;
+	set_peer(&c->peer, sa);
+	stat_add(&w->st.accepted, 1);
 	timer_node_init(&c->tn);
 	timer_set(w, c, TK_HEADER, w->cfg->header_timeout);
 	conn_rearm_recv(w, c);
@@ -238,8 +257,91 @@ static void list_remove(struct conn **head, struct conn *c, size_t link_off)
 	}
 }
 
+/* ---- accounting: metrics and the access log ---------------------------- */
+
+/* A request (or a bad one) is being answered from now on. */
+static void resp_begin(struct worker *w, struct conn *c)
+{
+	if (!(c->flags & CF_RESP))
+		c->t0 = w->now_ms; /* a re-parse after waiting for a buffer keeps it */
+	c->flags |= CF_RESP;
+	c->status = 0;
+	c->hlen = 0;
+	c->tx = 0;
+	c->spath = SP_OTHER;
+}
+
+void conn_set_status(struct worker *w, struct conn *c, unsigned status, size_t hlen)
+{
+	if (!hlen) {
+		const char *buf = rbuf_addr(&w->bufs, c->buf);
+		const char *end = memmem(buf, w->bufs.size, "\r\n\r\n", 4);
+		hlen = end ? (size_t)(end + 4 - buf) : 0;
+	}
+	c->status = (uint16_t)status;
+	c->hlen = (uint32_t)hlen;
+}
+
+const struct http_request *conn_request(struct worker *w, struct conn *c)
+{
+	size_t scan = 0;
+
+	if (w->req_conn == c)
+		return &w->req;
+	if (http_parse_request(conn_in(w, c), c->head_len, &scan, &w->srv->lim, &w->req) < 0)
+		memset(&w->req, 0, sizeof(w->req)); /* cannot happen: it parsed before */
+	w->req_conn = c;
+	return &w->req;
+}
+
+static void header_field(const struct http_request *req, const char *name, const char **p,
+			 size_t *n)
+{
+	const struct http_header *h = req ? http_find_header(req, name) : NULL;
+
+	*p = h ? h->value.p : NULL;
+	*n = h ? h->value.len : 0;
+}
+
+static void log_request(struct worker *w, struct conn *c, unsigned status)
+{
+	const char *in = c->in >= 0 ? conn_in(w, c) : "";
+	size_t avail = c->head_len ? c->head_len : c->in >= 0 ? c->in_len : 0;
+	const struct http_request *req = c->head_len ? conn_request(w, c) : NULL;
+	struct alog_entry e = {
+		.peer = &c->peer,
+		.req = in,
+		.status = status,
+		.bytes = c->tx > c->hlen ? c->tx - c->hlen : 0,
+		.msec = w->now_ms - c->t0,
+	};
+
+	/* The request line as received (a bad request's first line too). */
+	while (e.req_len < avail && in[e.req_len] != '\r' && in[e.req_len] != '\n')
+		e.req_len++;
+	header_field(req, "referer", &e.referer, &e.referer_len);
+	header_field(req, "user-agent", &e.agent, &e.agent_len);
+	alog_write(&w->alog, &e, w->date_sec);
+}
+
+/* The response is over, whole or cut short: count it, log it. A client
+ * that left before any head was built is logged as 499, like nginx. */
+static void resp_end(struct worker *w, struct conn *c)
+{
+	unsigned status = c->status ? c->status : 499;
+
+	c->flags &= (uint16_t)~CF_RESP;
+	stat_add(&w->st.requests[status / 100 <= 5 ? status / 100 : 5], 1);
+	stat_add(&w->st.bytes[c->spath], c->tx);
+	if (w->alog.fd >= 0)
+		log_request(w, c, status);
+}
+
 static void conn_free(struct worker *w, struct conn *c)
 {
+	if (c->flags & CF_RESP)
+		resp_end(w, c);
+	stat_add(&w->st.closed, 1);
 	if (c->flags & CF_DIRECT)
 		direct_release(w, c);
 	release_file(w, c);
@@ -341,6 +443,7 @@ static void release_response(struct worker *w, struct conn *c)
  * next one (pipelined), wait for one (keep-alive) or close. */
 static void response_done(struct worker *w, struct conn *c)
 {
+	resp_end(w, c);
 	timer_del(&c->tn);
 	release_response(w, c);
 	if (c->head_len) {
@@ -422,6 +525,7 @@ void conn_error(struct worker *w, struct conn *c, int status, bool close, const 
 		conn_close(w, c);
 		return;
 	}
+	conn_set_status(w, c, (unsigned)status, 0);
 	conn_send_whole(w, c, (size_t)len);
 }
 
@@ -539,8 +643,10 @@ void conn_start_body(struct worker *w, struct conn *c)
 		return;
 	}
 	bool may_direct = mode == TRANSFER_AUTO || mode == TRANSFER_DIRECT;
-	if (c->nparts == 1 && may_direct && direct_start(w, c, mode == TRANSFER_DIRECT))
+	if (c->nparts == 1 && may_direct && direct_start(w, c, mode == TRANSFER_DIRECT)) {
+		c->spath = SP_DIRECT;
 		return;
+	}
 	/* One send for head and body; the read may overwrite the scratch,
 	 * which a single range no longer needs. */
 	if (c->nparts == 1 && mode != TRANSFER_SPLICE && head + len <= w->bufs.size) {
@@ -548,10 +654,12 @@ void conn_start_body(struct worker *w, struct conn *c)
 		struct io_uring_sqe *sqe = ring_sqe(&w->ring);
 		prep_file_read(w, c, sqe, rbuf_addr(&w->bufs, c->buf) + head, (unsigned)len, c->off);
 		conn_tag(w, c, sqe, OP_READ);
+		c->spath = SP_BUFFER;
 		conn_send_whole(w, c, head + len);
 		return;
 	}
 	c->pipe = mode == TRANSFER_READ ? -1 : pipes_get(&w->pipes);
+	c->spath = c->pipe >= 0 ? SP_SPLICE : SP_BUFFER;
 	body_span(w, c);
 }
 
@@ -611,6 +719,7 @@ void conn_body_done(struct worker *w, struct conn *c)
 /* A generated body (a listing) in c->heap, after the head in the buffer. */
 void conn_send_heap(struct worker *w, struct conn *c)
 {
+	c->spath = SP_LISTING;
 	if (c->flags & CF_HEAD) {
 		conn_send_whole(w, c, c->send_len);
 		return;
@@ -640,6 +749,8 @@ static void conn_process(struct worker *w, struct conn *c)
 	if (c->in_len && !c->discard) {
 		int n = http_parse_request(conn_in(w, c), c->in_len, &c->scan, &w->srv->lim, &w->req);
 		w->req_conn = n > 0 ? c : NULL;
+		if (n != -2)
+			resp_begin(w, c);
 		if (n == -1) {
 			c->head_len = 0;
 			conn_error(w, c, w->req.status, true, NULL);
@@ -790,6 +901,9 @@ void conn_complete(struct worker *w, struct conn *c, unsigned op, const struct i
 		return;
 	}
 
+	if (res > 0 && (op == OP_SEND || op == OP_SEND_HEAD || op == OP_SEND_CHUNK ||
+			op == OP_SEND_HEAP || op == OP_SPLICE_OUT || op == OP_DHEAD || op == OP_DSEND))
+		c->tx += (uint64_t)res;
 	if (!(cqe->flags & IORING_CQE_F_MORE)) {
 		c->pending--;
 		if (op == OP_RECV)
@@ -867,11 +981,13 @@ void conn_complete(struct worker *w, struct conn *c, unsigned op, const struct i
 
 void conn_expired(struct worker *w, struct conn *c)
 {
+	stat_add(&w->st.timeouts[c->tkind], 1);
 	switch (c->state) {
 	case CS_IDLE:
 		if (c->tkind == TK_HEADER && c->in_len + c->held_count > 0) {
 			/* Request head not complete in time. */
 			c->flags &= (uint16_t)~CF_HEAD;
+			resp_begin(w, c);
 			conn_error(w, c, 408, true, NULL);
 			if (c->state == CS_WAITBUF)
 				conn_close(w, c);

@@ -37,8 +37,9 @@ struct scratch {
 	char path[PATH_CAP + 32];    /* + room for "/index.html" or ".br" */
 };
 
-/* A socket accepted into fixed slot `slot`. */
-void conn_accepted(struct worker *w, int slot);
+/* A socket accepted into fixed slot `slot` from peer `sa`. */
+struct sockaddr;
+void conn_accepted(struct worker *w, int slot, const struct sockaddr *sa);
 
 /* A completion for c (generation already checked). */
 void conn_complete(struct worker *w, struct conn *c, unsigned op, const struct io_uring_cqe *cqe);
@@ -66,6 +67,16 @@ bool conn_take_buf(struct worker *w, struct conn *c);
 
 /* A complete error response; `close` ends the connection after it. */
 void conn_error(struct worker *w, struct conn *c, int status, bool close, const char *extra);
+
+/* The response being built has this status and an HTTP head of hlen
+ * bytes (0: find the end of the head in the buffer), for the log. */
+void conn_set_status(struct worker *w, struct conn *c, unsigned status, size_t hlen);
+
+/* The request c is answering, parsed again into w->req if another
+ * connection's request was parsed since (its head stays in the input
+ * buffer until the response is done). */
+struct http_request;
+const struct http_request *conn_request(struct worker *w, struct conn *c);
 
 /* Send buf[0..len) as the whole response. */
 void conn_send_whole(struct worker *w, struct conn *c, size_t len);

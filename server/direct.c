@@ -32,6 +32,14 @@ static bool is_cold(int fd, uint64_t off, uint64_t len)
 	return cs.nr_cache * 4096 * 4 <= len;
 }
 
+bool direct_cachestat_available(void)
+{
+	struct rs_cachestat_range r = { 0, 0 };
+	struct rs_cachestat cs;
+
+	return syscall(SYS_cachestat, -1, &r, &cs, 0) != 0 && errno == EBADF;
+}
+
 /* File offset alignment for O_DIRECT, 0 when it cannot be used. */
 static uint32_t dio_align(int fd, size_t chunk)
 {

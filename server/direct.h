@@ -40,6 +40,10 @@ struct direct_xfer {
 	struct direct_slot slot[DIRECT_MAX_DEPTH];
 };
 
+/* cachestat(2) is there (Linux 6.5): without it no file is known to be
+ * cold and O_DIRECT is used only when forced (--transfer=direct). */
+bool direct_cachestat_available(void);
+
 /* Start an O_DIRECT transfer of [c->off, c->end) after the head in the
  * response buffer, when the file qualifies (forced: whatever its size and
  * residency, as long as O_DIRECT works); false to use another path. */

@@ -16,9 +16,12 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "alog.h"
 #include "config.h"
+#include "direct.h"
 #include "listen.h"
 #include "log.h"
+#include "metrics.h"
 #include "ring.h"
 #include "worker.h"
 
@@ -190,6 +193,8 @@ static void wait_drained(struct server *srv, const sigset_t *sigs)
 
 	while (atomic_load(&srv->running) > 0) {
 		int sig = sigtimedwait(sigs, NULL, &poll);
+		if (sig == SIGHUP || sig == SIGUSR1)
+			continue; /* a log rotation while draining: the old file is fine */
 		if (sig > 0) {
 			log_warn("%s again: exiting without draining", strsignal(sig));
 			_exit(1);
@@ -250,18 +255,85 @@ static void join_workers(struct worker *ws, unsigned n)
 	}
 }
 
+/* --access-log: the file every worker duplicates at start. */
+static int open_access_log(struct server *srv, const struct config *cfg)
+{
+	srv->alog.path = cfg->access_log;
+	srv->alog.format = cfg->log_format;
+	srv->alog.buf_size = cfg->access_log_buf;
+	atomic_store(&srv->alog.fd, -1);
+	atomic_store(&srv->alog.gen, 1);
+	if (!cfg->access_log[0])
+		return 0;
+	int fd = alog_open_file(cfg->access_log);
+	if (fd < 0) {
+		fprintf(stderr, "ringserve: --access-log %s: %s\n", cfg->access_log, strerror(-fd));
+		return -1;
+	}
+	atomic_store(&srv->alog.fd, fd);
+	return 0;
+}
+
+/* SIGHUP/SIGUSR1: open the log file again (logrotate renamed it) and hand
+ * it to the workers; the old descriptor closes once every worker has moved
+ * over (each at its next tick), so no line is lost or written twice. */
+static void reopen_access_log(struct server *srv, struct worker *ws, unsigned n)
+{
+	int old = atomic_load(&srv->alog.fd);
+
+	if (old < 0 || strcmp(srv->alog.path, "-") == 0)
+		return;
+	int fd = alog_open_file(srv->alog.path);
+	if (fd < 0) {
+		log_err("reopening %s: %s; still writing to the old file", srv->alog.path,
+			strerror(-fd));
+		return;
+	}
+	atomic_store(&srv->alog.fd, fd);
+	uint32_t gen = atomic_fetch_add_explicit(&srv->alog.gen, 1, memory_order_release) + 1;
+	for (int tries = 0; tries < 500; tries++) { /* ticks are 250 ms: 5 s is plenty */
+		unsigned moved = 0;
+		for (unsigned i = 0; i < n; i++) {
+			uint32_t a = atomic_load_explicit(&ws[i].alog.acked, memory_order_acquire);
+			moved += a == gen || a == ALOG_GONE || !ws[i].thread;
+		}
+		if (moved == n) {
+			close(old);
+			log_info("access log reopened: %s", srv->alog.path);
+			return;
+		}
+		usleep(10 * 1000);
+	}
+	log_warn("access log reopened, but a worker did not move over; the old descriptor stays open");
+}
+
 static void print_banner(const struct config *cfg, const struct worker *w)
 {
-	char addr[80];
+	static const char *const formats[] = { "common", "combined", "json" };
+	char addr[80], direct[96], extra[512];
 
 	listen_describe(w->listen_fd, addr, sizeof(addr));
+	if (!cfg->direct_threshold && cfg->transfer != TRANSFER_DIRECT)
+		snprintf(direct, sizeof(direct), "O_DIRECT off");
+	else if (direct_cachestat_available())
+		snprintf(direct, sizeof(direct), "cachestat, O_DIRECT for cold files (alignment per "
+			 "file from statx)");
+	else
+		snprintf(direct, sizeof(direct), "no cachestat: O_DIRECT only when forced");
+	int n = snprintf(extra, sizeof(extra), "%s", w->send_zc ? ", SEND_ZC" :
+			 cfg->send_zc ? ", no SEND_ZC (kernel)" : "");
+	if (cfg->access_log[0])
+		n += snprintf(extra + n, sizeof(extra) - (size_t)n, ", access log %s (%s)",
+			      cfg->access_log, formats[cfg->log_format]);
+	if (cfg->metrics_str)
+		snprintf(extra + n, sizeof(extra) - (size_t)n, ", metrics on %s", cfg->metrics_str);
 	fprintf(stderr, "ringserve %s: listening on %s, root %s, %u thread%s, ring %u, "
-		"max %u connections/thread, %s, %s, %s, splice chunk %zu\n",
+		"max %u connections/thread, %s, %s, %s, splice chunk %zu, %s%s\n",
 		RS_VERSION, addr, cfg->root, cfg->threads, cfg->threads == 1 ? "" : "s",
 		cfg->ring_entries, cfg->max_conns, ring_features_str(&w->ring),
 		w->pbufs.active ? "provided buffer ring" : "no buffer ring (plain recv)",
 		w->bufs.registered ? "registered buffers" : "unregistered buffers (RLIMIT_MEMLOCK)",
-		w->pipes.size);
+		w->pipes.size, direct, extra);
 }
 
 int main(int argc, char **argv)
@@ -295,6 +367,8 @@ int main(int argc, char **argv)
 	cfg.buf_size = (cfg.buf_size + 4095) & ~(uint64_t)4095;
 	fit_limits(&cfg, nofile);
 	fit_memlock(&srv, &cfg);
+	if (open_access_log(&srv, &cfg))
+		return 1;
 	ret = mime_load(&srv.mime, NULL);
 	if (ret == -ENOMEM) {
 		fprintf(stderr, "ringserve: out of memory loading MIME types\n");
@@ -313,19 +387,24 @@ int main(int argc, char **argv)
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	struct worker *ws = calloc(cfg.threads, sizeof(*ws));
+	struct metrics metrics = { .fd = -1 };
 	if (!ws) {
 		fprintf(stderr, "ringserve: out of memory\n");
 		return 1;
 	}
 	if (start_workers(&srv, ws, cfg.threads) == 0 && open_gates(&cfg, ws, cfg.threads) == 0 &&
-	    (!cfg.user[0] || drop_privileges(cfg.user) == 0)) {
+	    metrics_open(&metrics, &srv, ws, cfg.threads) == 0 &&
+	    (!cfg.user[0] || drop_privileges(cfg.user) == 0) && metrics_start(&metrics) == 0) {
 		release_workers(ws, cfg.threads);
 		print_banner(&cfg, &ws[0]);
-		sigwait(&sigs, &sig);
+		while (sigwait(&sigs, &sig) == 0 && (sig == SIGHUP || sig == SIGUSR1))
+			reopen_access_log(&srv, ws, cfg.threads);
 		log_info("%s: closing listeners, draining (at most %u s)", strsignal(sig),
 			 cfg.drain_timeout);
 		request_stop(&srv);
@@ -335,7 +414,10 @@ int main(int argc, char **argv)
 		request_stop(&srv);
 		release_workers(ws, cfg.threads);
 	}
+	metrics_stop(&metrics);
 	join_workers(ws, cfg.threads);
+	if (atomic_load(&srv.alog.fd) >= 0)
+		close(atomic_load(&srv.alog.fd));
 	free(ws);
 	mime_free(&srv.mime);
 	close(srv.rootfd);

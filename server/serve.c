@@ -84,22 +84,6 @@ static void submit_statx(struct worker *w, struct conn *c, struct statx *dst, un
 	c->state = CS_STAT;
 }
 
-/* The request's headers, for a decision. w->req is shared by all
- * connections: when another request was parsed since (the lookup went to
- * the kernel meanwhile), parse this one again from the input buffer, where
- * its head stays until the response is done. */
-static const struct http_request *reparse(struct worker *w, struct conn *c)
-{
-	size_t scan = 0;
-
-	if (w->req_conn == c)
-		return &w->req;
-	if (http_parse_request(conn_in(w, c), c->head_len, &scan, &w->srv->lim, &w->req) < 0)
-		memset(&w->req, 0, sizeof(w->req)); /* cannot happen: it parsed before */
-	w->req_conn = c;
-	return &w->req;
-}
-
 static void on_target(struct worker *w, struct conn *c, int res, struct fcache_entry *e);
 static void on_sidecar(struct worker *w, struct conn *c, int res, struct fcache_entry *e);
 
@@ -145,6 +129,7 @@ static void lookup_target(struct worker *w, struct conn *c)
 	bool fresh;
 	struct fcache_entry *e = fcache_find(&w->fcache, sc->path, strlen(sc->path), 0, w->now, &fresh);
 
+	stat_add(e && fresh ? &w->st.cache_hits : &w->st.cache_misses, 1);
 	if (e && fresh) {
 		stx_from_entry(&sc->stx, e);
 		on_target(w, c, e->kind == FC_NONE ? -ENOENT : 0, e);
@@ -219,10 +204,12 @@ static void redirect_slash(struct worker *w, struct conn *c)
 	int len = resp_redirect_slash(buf_of(w, c), head_cap(w), in + c->tgt_off, c->tgt_len,
 				      in + c->q_off, c->q_len,
 				      (c->flags & CF_HEAD) != 0, &rc);
-	if (len < 0)
+	if (len < 0) {
 		conn_error(w, c, 414, false, NULL);
-	else
-		conn_send_whole(w, c, (size_t)len);
+		return;
+	}
+	conn_set_status(w, c, 301, 0);
+	conn_send_whole(w, c, (size_t)len);
 }
 
 /* q-value of a "q=..." parameter in p[0..n), in thousandths (RFC 9110
@@ -326,7 +313,7 @@ static void send_listing(struct worker *w, struct conn *c)
 		return;
 	}
 	int ulen = snprintf(url, sizeof(url), "/%s%s", sc->path, sc->path[0] ? "/" : "");
-	bool json = want_json(w, c, reparse(w, c));
+	bool json = want_json(w, c, conn_request(w, c));
 	size_t len = 0;
 	ret = json ? dirlist_json(&dl, url, (size_t)ulen, &c->heap, &len)
 		   : dirlist_html(&dl, url, (size_t)ulen, &c->heap, &len);
@@ -344,6 +331,7 @@ static void send_listing(struct worker *w, struct conn *c)
 		return;
 	}
 	c->send_len = (uint32_t)h;
+	conn_set_status(w, c, 200, (size_t)h);
 	conn_send_heap(w, c);
 }
 
@@ -364,6 +352,7 @@ static void try_sidecar(struct worker *w, struct conn *c)
 	strcpy(sc->path + c->base_len, cond_coding_suffix((enum cond_coding)c->enc_order[c->enc_i]));
 	struct fcache_entry *e = fcache_find(&w->fcache, sc->path, strlen(sc->path), coding,
 					     w->now, &fresh);
+	stat_add(e && fresh ? &w->st.cache_hits : &w->st.cache_misses, 1);
 	if (e && fresh) {
 		stx_from_entry(&sc->alt, e);
 		on_sidecar(w, c, e->kind == FC_NONE ? -ENOENT : 0, e);
@@ -446,6 +435,8 @@ static bool send_cached(struct worker *w, struct conn *c)
 	if (head + len > w->bufs.size)
 		return false;
 	memcpy(buf_of(w, c) + head, e->data + c->off, len);
+	if (len)
+		c->spath = SP_CACHE;
 	conn_send_whole(w, c, head + len);
 	return true;
 }
@@ -456,7 +447,7 @@ static void decide(struct worker *w, struct conn *c)
 {
 	struct scratch *sc = conn_scratch(w, c);
 	const struct statx *st = c->enc >= 0 ? &sc->alt : &sc->stx;
-	const struct http_request *req = reparse(w, c);
+	const struct http_request *req = conn_request(w, c);
 	struct resp_file f = {
 		.size = st->stx_size,
 		.ino = st->stx_ino,
@@ -488,6 +479,7 @@ static void decide(struct worker *w, struct conn *c)
 	}
 	struct resp_conn rc = conn_resp_ctx(w, c);
 	int len = resp_file_head(buf_of(w, c), head_cap(w), &f, &b, &rc);
+	conn_set_status(w, c, b.status, len > 0 ? (size_t)len : 0);
 	if (len >= 0 && b.boundary) {
 		int n = range_part_head(buf_of(w, c) + len, head_cap(w) - (size_t)len, w->boundary,
 					sc->type, &sc->spans[0], sc->size, 1);
@@ -590,10 +582,9 @@ static void on_sidecar(struct worker *w, struct conn *c, int res, struct fcache_
  * second per worker, however many requests hit it. */
 static void warn_exhausted(struct worker *w, int res)
 {
-	if ((res == -EMFILE || res == -ENFILE) && w->now != w->last_exhausted_warn) {
-		w->last_exhausted_warn = w->now;
-		log_warn("worker %u: open: %s (answering 503)", w->id, strerror(-res));
-	}
+	if (res == -EMFILE || res == -ENFILE)
+		log_limited(&w->warn_open, w->now, LOG_WARN, "worker %u: open: %s (answering 503)",
+			    w->id, strerror(-res));
 }
 
 static void on_open(struct worker *w, struct conn *c, unsigned op, int res)

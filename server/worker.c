@@ -49,14 +49,17 @@ static void clock_update(struct worker *w)
  * backlog in one go, so it cannot honour --max-connections, while this
  * never takes a connection it has no room for (the rest wait in the
  * kernel's backlog). */
-#define ACCEPT_DEPTH 64
-
 static void arm_accepts(struct worker *w)
 {
-	while (!w->accept_paused && w->accepts < ACCEPT_DEPTH && w->accepts < w->nfree_conns) {
+	while (!w->accept_paused && w->acc_nfree > 0 && w->accepts < w->nfree_conns) {
+		unsigned i = w->acc_free[--w->acc_nfree];
+		struct accept_slot *a = &w->acc[i];
 		struct io_uring_sqe *sqe = ring_sqe(&w->ring);
-		io_uring_prep_accept_direct(sqe, w->listen_fd, NULL, NULL, 0, IORING_FILE_INDEX_ALLOC - 1);
-		io_uring_sqe_set_data64(sqe, ring_ud(OP_ACCEPT, 0, 0));
+
+		a->len = sizeof(a->addr);
+		io_uring_prep_accept_direct(sqe, w->listen_fd, &a->addr.sa, &a->len, 0,
+					    IORING_FILE_INDEX_ALLOC - 1);
+		io_uring_sqe_set_data64(sqe, ring_ud(OP_ACCEPT, 0, i));
 		w->accepts++;
 	}
 }
@@ -133,30 +136,31 @@ static bool finished(struct worker *w)
 
 static void on_accept(struct worker *w, const struct io_uring_cqe *cqe)
 {
-	static _Thread_local uint64_t last_warn;
+	unsigned i = ring_ud_slot(io_uring_cqe_get_data64(cqe));
 
 	w->accepts--;
+	w->acc_free[w->acc_nfree++] = (uint8_t)i;
 	if (cqe->res >= 0) {
-		conn_accepted(w, cqe->res);
+		conn_accepted(w, cqe->res, &w->acc[i].addr.sa);
 		return;
 	}
 	if (cqe->res == -ECANCELED || w->draining)
 		return; /* our own cancel, or the listener shut down */
+	stat_add(&w->st.accept_errors, 1);
 	if (cqe->res == -ENFILE || cqe->res == -EMFILE) {
 		/* Fixed file table full: wait for a connection to end. */
 		w->accept_paused = true;
-		if (w->now != last_warn)
-			log_warn("worker %u: file table full, accept paused", w->id);
-		last_warn = w->now;
+		log_limited(&w->warn_accept, w->now, LOG_WARN,
+			    "worker %u: file table full, accept paused", w->id);
 		return;
 	}
-	if (w->now != last_warn)
-		log_warn("worker %u: accept: %s", w->id, strerror(-cqe->res));
-	last_warn = w->now;
+	log_limited(&w->warn_accept, w->now, LOG_WARN, "worker %u: accept: %s", w->id,
+		    strerror(-cqe->res));
 }
 
 static void on_tick(struct worker *w)
 {
+	alog_tick(&w->alog, &w->srv->alog);
 	for (int k = 0; k < TK_COUNT; k++) {
 		struct timer_node *n;
 		while ((n = timer_pop_expired(&w->timers[k], w->now_ms)))
@@ -176,6 +180,9 @@ static void dispatch(struct worker *w, const struct io_uring_cqe *cqe)
 		return;
 	case OP_TICK:
 		on_tick(w);
+		return;
+	case OP_ALOG:
+		alog_complete(&w->alog, ring_ud_slot(ud), cqe->res, w->now);
 		return;
 	case OP_WAKE: /* the loop's finished() reads srv->stop */
 	case OP_CANCEL:
@@ -239,8 +246,33 @@ static void loop(struct worker *w)
 			n++;
 		}
 		io_uring_cq_advance(ring, n);
+		stat_add(&w->st.submits, 1);
+		stat_add(&w->st.cqes, n);
 		after_turn(w);
 	}
+}
+
+/* The loop is over: let the access log writes in flight complete (for at
+ * most two seconds), then write what is left synchronously. */
+static void finish_log(struct worker *w)
+{
+	struct __kernel_timespec ts = { 0, 100 * 1000 * 1000 };
+	uint64_t deadline = w->now_ms + 2000;
+
+	alog_tick(&w->alog, &w->srv->alog);
+	while (alog_busy(&w->alog) && w->now_ms < deadline) {
+		struct io_uring_cqe *cqe;
+		unsigned head, n = 0;
+
+		io_uring_submit_and_wait_timeout(&w->ring.uring, &cqe, 1, &ts, NULL);
+		clock_update(w);
+		io_uring_for_each_cqe(&w->ring.uring, head, cqe) {
+			dispatch(w, cqe);
+			n++;
+		}
+		io_uring_cq_advance(&w->ring.uring, n);
+	}
+	alog_finish(&w->alog);
 }
 
 static int alloc_conns(struct worker *w)
@@ -301,6 +333,7 @@ static int setup(struct worker *w)
 	const char *missing;
 	int ret;
 
+	w->alog.fd = -1; /* teardown closes it: not fd 0 after an early failure */
 #define FAIL(what) do { w->init_what = what; return ret; } while (0)
 	ret = ring_init(&w->ring, cfg->ring_entries, w->srv->cq_mult, cfg->sqpoll_idle);
 	if (ret)
@@ -343,12 +376,18 @@ static int setup(struct worker *w)
 			  cfg->cache_validity, fcache_close_slot, w);
 	if (ret)
 		FAIL("allocating the open-file cache");
+	ret = alog_init(&w->alog, &w->srv->alog, &w->ring, OP_ALOG, &w->st, w->id);
+	if (ret)
+		FAIL("setting up the access log");
 	/* Splices and cold reads run in io-wq threads: bound them. */
 	unsigned iowq[2] = { cfg->iowq_max, cfg->iowq_max };
 	io_uring_register_iowq_max_workers(&w->ring.uring, iowq);
 #undef FAIL
 	for (int k = 0; k < TK_COUNT; k++)
 		timer_list_init(&w->timers[k]);
+	for (unsigned i = 0; i < ACCEPT_DEPTH; i++)
+		w->acc_free[i] = (uint8_t)(ACCEPT_DEPTH - 1 - i);
+	w->acc_nfree = ACCEPT_DEPTH;
 	w->how.flags = O_RDONLY | O_NOCTTY; /* no O_CLOEXEC: direct descriptors refuse it */
 	w->how.resolve = follow_flags(cfg->follow_symlinks);
 	w->how_dir = w->how;
@@ -365,6 +404,7 @@ static int setup(struct worker *w)
 
 static void teardown(struct worker *w)
 {
+	alog_free(&w->alog);
 	fcache_free(&w->fcache);
 	pbuf_free(&w->pbufs, &w->ring);
 	pipes_free(&w->pipes, &w->ring);
@@ -393,8 +433,11 @@ static void *worker_main(void *arg)
 	w->init_err = setup(w);
 	sem_post(&w->ready);
 	sem_wait(&w->go);
-	if (!w->init_err)
+	if (!w->init_err) {
 		loop(w);
+		finish_log(w);
+	}
+	atomic_store(&w->alog.acked, ALOG_GONE); /* a reopen need not wait for us */
 	teardown(w);
 	atomic_fetch_sub(&w->srv->running, 1);
 	return NULL;

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "alog.h"
 #include "config.h"
 #include "fcache.h"
 #include "http.h"
@@ -21,7 +22,10 @@
 #include "rbuf.h"
 #include "resp.h"
 #include "ring.h"
+#include "stats.h"
 #include "timer.h"
+
+#include <netinet/in.h>
 
 /* Op tags in user_data: one per kind of completion the dispatch switch
  * handles. */
@@ -46,6 +50,7 @@ enum op {
 	OP_CLOSE,
 	OP_TICK,
 	OP_WAKE,        /* the stop eventfd became readable */
+	OP_ALOG,        /* an access log write; the slot is the buffer index */
 	OP_DHEAD,       /* O_DIRECT path: the head */
 	OP_DSEND,       /* O_DIRECT path: a read buffer going out */
 	OP_DREAD,       /* O_DIRECT path: read into slot 0; OP_DREAD + i for slot i */
@@ -80,6 +85,7 @@ enum conn_flag {
 	CF_SHORT_IN = 1u << 11,  /* a splice into the pipe came up short */
 	CF_FILE_CACHED = 1u << 12, /* c->file is the cache's slot: do not close it */
 	CF_DIRECT = 1u << 13,      /* an O_DIRECT transfer holds a fd and buffers */
+	CF_RESP = 1u << 14,        /* a response is under way: log and count it once */
 };
 
 struct conn {
@@ -116,6 +122,13 @@ struct conn {
 	uint32_t heap_len;
 	uint8_t tkind;        /* enum timer_kind of the list tn is on */
 	struct timer_node tn;
+	/* For the access log and metrics, per response. */
+	struct alog_peer peer;
+	uint8_t spath;        /* enum stat_path of the body */
+	uint16_t status;      /* 0 until a response head is built */
+	uint32_t hlen;        /* bytes of its HTTP head */
+	uint64_t tx;          /* bytes sent, head included */
+	uint64_t t0;          /* when the request arrived (worker ms) */
 	struct conn *wait_next;  /* on the worker's response-buffer wait list */
 	struct conn *nobuf_next; /* on the worker's provided-buffer wait list */
 };
@@ -133,6 +146,20 @@ struct server {
 	int wake_fd;          /* eventfd: written once to wake every worker */
 	unsigned cq_mult;     /* completion queue entries per submission queue entry */
 	bool pbuf_ok;         /* provided buffer rings fit under RLIMIT_MEMLOCK */
+	struct alog_shared alog;
+};
+
+/* Accepts are single-shot, at most this many in flight (see arm_accepts),
+ * each with room for the peer's address. */
+#define ACCEPT_DEPTH 64
+
+struct accept_slot {
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in v4;
+		struct sockaddr_in6 v6;
+	} addr;
+	socklen_t len;
 };
 
 struct worker {
@@ -176,12 +203,17 @@ struct worker {
 	struct conn *nobuf_head;            /* waiting for provided buffers */
 
 	unsigned accepts;     /* accept SQEs in flight */
+	struct accept_slot acc[ACCEPT_DEPTH];
+	uint8_t acc_free[ACCEPT_DEPTH];
+	unsigned acc_nfree;
+	struct stats st;      /* read by the metrics thread */
+	struct alog alog;
 	bool accept_paused;   /* fixed file table full, or draining */
 	bool draining;        /* listener closed; exit when no connection is left */
 	uint64_t drain_deadline;
 	uint64_t now;         /* monotonic seconds (cache validity) */
 	uint64_t now_ms;      /* monotonic milliseconds (timers) */
-	uint64_t last_exhausted_warn; /* second of the last EMFILE/ENFILE warning */
+	struct log_limit warn_open, warn_accept; /* EMFILE/ENFILE and friends */
 	time_t date_sec;
 	char date[32];
 	struct open_how how;      /* files: confined per --follow-symlinks */

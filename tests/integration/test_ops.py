@@ -3,10 +3,14 @@
 - --user nobody (as root): every thread runs as nobody afterwards, files
   only root may read get 403, others are served; --sqpoll with --user is a
   usage error.
-- `meson install --destdir` puts the binary, ringserve.1 and
-  ringserve.service where they belong; the man page renders without
-  warnings and lists every option of --help; the unit's ExecStart is the
-  installed binary; systemd-analyze verifies the unit where it exists.
+- `meson install --destdir` puts the binary, ringserve.1,
+  ringserve.service and the logrotate example where they belong; the man
+  page renders without warnings and lists every option of --help; the
+  unit's ExecStart is the installed binary; systemd-analyze verifies the
+  unit where it exists.
+- The installed logrotate snippet, pointed at a temporary log directory
+  and the test server's pid, rotates the live access log: lines before the
+  rotation are in access.log.1, lines after it in a new access.log.
 """
 import os
 import re
@@ -14,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -65,8 +70,12 @@ def t_install():
         for d, _, names in os.walk(dest):
             for n in names:
                 files[n] = os.path.join(d, n)
-        for n in ("ringserve", "ringserve.1", "ringserve.service"):
+        for n in ("ringserve", "ringserve.1", "ringserve.service", "ringserve.logrotate"):
             check(n in files, "%s installed (got %s)" % (n, sorted(files)))
+        if "ringserve.logrotate" in files:
+            check(files["ringserve.logrotate"].endswith("/share/doc/ringserve/examples/ringserve.logrotate"),
+                  "logrotate example under share/doc: %s" % files["ringserve.logrotate"])
+            logrotate(files["ringserve.logrotate"])
         if "ringserve.1" in files:
             check(files["ringserve.1"].endswith("/man/man1/ringserve.1"), "man page in man1")
             man_page(files["ringserve.1"])
@@ -76,12 +85,44 @@ def t_install():
         shutil.rmtree(dest, True)
 
 
+def logrotate(snippet):
+    if not shutil.which("logrotate"):
+        print("SKIP (logrotate): not installed")
+        return
+    text = open(snippet).read()
+    check("/var/log/ringserve/*.log {" in text and "postrotate" in text, "snippet shape")
+    base, root = make_tree({"f.txt": b"rotate me"})
+    logdir = os.path.join(base, "logs")
+    os.mkdir(logdir, 0o700)
+    log = os.path.join(logdir, "access.log")
+    srv = Server(root, extra=["--access-log", log])
+    get(srv, "/f.txt?before")
+    time.sleep(0.4)  # the 250 ms tick writes the batch
+    conf = os.path.join(base, "rotate.conf")
+    text = text.replace("/var/log/ringserve/*.log", logdir + "/*.log")
+    text = re.sub(r"(?m)^(\s*)systemctl kill .*$", r"\1kill -HUP %d" % srv.pid, text)
+    with open(conf, "w") as f:
+        f.write(text)
+    os.chmod(conf, 0o644)
+    p = subprocess.run(["logrotate", "-f", "-s", os.path.join(base, "state"), conf],
+                       capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0, "logrotate: %s" % p.stderr[-500:])
+    time.sleep(0.6)  # the workers move to the new file at their next tick
+    get(srv, "/f.txt?after")
+    srv.stop()
+    old = open(log + ".1").read() if os.path.exists(log + ".1") else ""
+    new = open(log).read() if os.path.exists(log) else ""
+    check("?before" in old and "?after" not in old, "rotated file holds the old lines: %r" % old)
+    check("?after" in new and "?before" not in new, "new file holds the new lines: %r" % new)
+    shutil.rmtree(base, True)
+
+
 def man_page(path):
     text = open(path).read()
     helped = subprocess.run([binary(), "--help"], capture_output=True, text=True).stdout
     for opt in set(re.findall(r"--[a-z][a-z-]+", helped)):
         check(opt.replace("-", "\\-") in text, "man page lists %s" % opt)
-    for sect in ("SIGNALS", "EXIT STATUS", "EXAMPLES"):
+    for sect in ("SIGNALS", "EXIT STATUS", "EXAMPLES", "ACCESS LOG", "METRICS", "SECURITY"):
         check(".SH %s" % sect in text, "man page has %s" % sect)
     if not shutil.which("man"):
         print("SKIP (man render): no man")
@@ -90,6 +131,8 @@ def man_page(path):
                        env=dict(os.environ, MANWIDTH="80", MANPAGER="cat", PAGER="cat"))
     check(p.returncode == 0 and not p.stderr.strip(), "man renders cleanly: %r" % p.stderr[:300])
     check("--max-connections" in p.stdout, "rendered page shows the options")
+    check("SIGHUP" in p.stdout and "ringserve_requests_total" in p.stdout,
+          "rendered page documents rotation and metrics")
 
 
 def unit(path, installed_bin, dest):
@@ -98,7 +141,9 @@ def unit(path, installed_bin, dest):
     check(m and m.group(1) == installed_bin, "ExecStart is the installed binary: %s vs %s"
           % (m and m.group(1), installed_bin))
     for key in ("DynamicUser=yes", "ProtectSystem=strict", "NoNewPrivileges=yes",
-                "LimitNOFILE=", "LimitMEMLOCK=", "ReadOnlyPaths=", "Restart=on-failure"):
+                "LimitNOFILE=", "LimitMEMLOCK=", "ReadOnlyPaths=", "Restart=on-failure",
+                "LogsDirectory=ringserve", "ExecReload=/bin/kill -HUP $MAINPID",
+                "--access-log /var/log/ringserve/access.log"):
         check(key in text, "unit has %s" % key)
     if not shutil.which("systemd-analyze"):
         print("SKIP (unit verify): no systemd-analyze")
