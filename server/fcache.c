@@ -94,7 +94,7 @@ static void release(struct fcache *fc, struct fcache_entry *e)
 	if (e->slot >= 0)
 		fc->close_slot(fc->ctx, e->slot);
 	e->slot = -1;
-	e->has_data = false;
+	e->has_data = e->has_validators = false;
 	e->dead = false;
 	e->kind = FC_NONE;
 	lru_unlink(e);
@@ -196,7 +196,7 @@ struct fcache_entry *fcache_update(struct fcache *fc, const char *path, size_t l
 	e->validated = now;
 	e->refs = 0;
 	e->slot = -1;
-	e->has_data = false;
+	e->has_data = e->has_validators = false;
 	e->dead = false;
 	struct fcache_entry **b = bucket_of(fc, e->hash);
 	e->hnext = *b;

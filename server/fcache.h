@@ -34,12 +34,15 @@ struct fcache_entry {
 	uint8_t kind;        /* enum fcache_kind; FC_NONE = known not to exist */
 	bool dead;           /* replaced or evicted while pinned */
 	bool has_data;       /* data[] holds the whole file */
+	bool has_validators; /* etag and last_modified are filled in (by the user) */
 	int32_t slot;        /* fixed file slot, -1 while not opened */
 	uint32_t refs;
 	uint64_t validated;  /* clock (s) of the last statx */
 	uint64_t size, ino;
 	struct timespec mtime;
 	char *data;          /* room for --cache-file-size bytes */
+	char etag[FCACHE_ETAG_MAX];  /* the response's ETag, formatted once */
+	char last_modified[32];      /* and its Last-Modified */
 	char path[FCACHE_PATH_MAX];
 };
 

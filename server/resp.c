@@ -150,10 +150,12 @@ static void validators(struct out *o, const struct resp_file *f, const struct re
 {
 	char lm[HDATE_LEN + 1], etag[RESP_ETAG_MAX];
 
-	hdate_format(f->mtime.tv_sec, lm);
-	resp_etag(etag, f);
-	put_field(o, "Last-Modified", lm);
-	put_field(o, "ETag", etag);
+	if (!f->last_modified)
+		hdate_format(f->mtime.tv_sec, lm);
+	if (!f->etag)
+		resp_etag(etag, f);
+	put_field(o, "Last-Modified", f->last_modified ? f->last_modified : lm);
+	put_field(o, "ETag", f->etag ? f->etag : etag);
 	if (rc->opts && rc->opts->cache_control[0])
 		put_field(o, "Cache-Control", rc->opts->cache_control);
 	if (f->vary)

@@ -29,6 +29,8 @@ struct resp_file {
 	const char *type;  /* media type */
 	const char *encoding; /* Content-Encoding of a precompressed variant, or NULL */
 	bool vary;         /* add "Vary: Accept-Encoding" */
+	const char *etag;  /* formatted already (resp_etag), or NULL */
+	const char *last_modified; /* formatted already (hdate_format), or NULL */
 };
 
 /* What the head announces about the body. */

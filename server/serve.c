@@ -22,6 +22,7 @@
 
 #include "cond.h"
 #include "dirlist.h"
+#include "hdate.h"
 #include "log.h"
 #include "path.h"
 #include "range.h"
@@ -83,6 +84,9 @@ static void submit_statx(struct worker *w, struct conn *c, struct statx *dst, un
 	conn_tag(w, c, sqe, op);
 	c->state = CS_STAT;
 }
+
+_Static_assert(FCACHE_ETAG_MAX >= RESP_ETAG_MAX, "cached ETags fit");
+_Static_assert(sizeof(((struct fcache_entry *)0)->last_modified) > HDATE_LEN, "dates fit");
 
 static void on_target(struct worker *w, struct conn *c, int res, struct fcache_entry *e);
 static void on_sidecar(struct worker *w, struct conn *c, int res, struct fcache_entry *e);
@@ -457,8 +461,22 @@ static void decide(struct worker *w, struct conn *c)
 		/* Any file may gain a sidecar: caches must key on the coding. */
 		.vary = w->cfg->precompressed != 0,
 	};
-	char etag[RESP_ETAG_MAX];
-	struct cond_validators v = { etag, (size_t)resp_etag(etag, &f), f.mtime.tv_sec };
+	char etag[RESP_ETAG_MAX], lm[HDATE_LEN + 1];
+	struct fcache_entry *e = c->fce; /* describes st when set */
+
+	/* Validators are formatted once per cached file, not per request. */
+	if (e && !e->has_validators) {
+		resp_etag(e->etag, &f);
+		hdate_format(f.mtime.tv_sec, e->last_modified);
+		e->has_validators = true;
+	}
+	f.etag = e ? e->etag : etag;
+	f.last_modified = e ? e->last_modified : lm;
+	if (!e) {
+		resp_etag(etag, &f);
+		hdate_format(f.mtime.tv_sec, lm);
+	}
+	struct cond_validators v = { f.etag, strlen(f.etag), f.mtime.tv_sec };
 	struct resp_body b = { 200, f.size, 0, f.size, NULL };
 
 	sc->size = f.size;
