@@ -60,54 +60,60 @@ static void per_worker(struct text *t, const char *name, struct worker *ws, unsi
 
 #define OFF(field) offsetof(struct stats, field)
 
+/* Counters without a label of their own, in exposition order. */
+static const struct plain {
+	const char *name, *help;
+	size_t off;
+} plain[] = {
+	{ "connections_accepted_total", "Connections accepted.", OFF(accepted) },
+	{ "connections_closed_total", "Connections closed.", OFF(closed) },
+	{ "accept_errors_total", "Accepts that failed (file table full, ...).", OFF(accept_errors) },
+	{ "file_cache_hits_total", "Lookups answered by the open-file cache.", OFF(cache_hits) },
+	{ "file_cache_misses_total", "Lookups that needed a statx.", OFF(cache_misses) },
+	{ "uring_submits_total", "io_uring_enter calls of the event loop.", OFF(submits) },
+	{ "uring_cqes_total", "Completions reaped.", OFF(cqes) },
+	{ "access_log_lines_total", "Access log lines written.", OFF(log_lines) },
+	{ "access_log_sync_writes_total",
+	  "Access log batches written synchronously because every buffer was in flight.",
+	  OFF(log_sync_writes) },
+	{ "access_log_errors_total", "Access log writes that failed.", OFF(log_errors) },
+};
+
+/* A counter family with one label taking the values names[0..count). */
+static void labelled(struct text *t, const char *name, const char *help, struct worker *ws,
+		     unsigned n, const char *label, const char *const *names, unsigned count,
+		     size_t off0)
+{
+	char lv[64];
+
+	family(t, name, "counter", help);
+	for (unsigned k = 0; k < count; k++) {
+		snprintf(lv, sizeof(lv), "%s=\"%s\"", label, names[k]);
+		per_worker(t, name, ws, n, off0 + k * sizeof(stat_t), lv);
+	}
+}
+
 size_t metrics_render(char *buf, size_t cap, struct worker *ws, unsigned n)
 {
+	static const char *const classes[] = { "1xx", "2xx", "3xx", "4xx", "5xx" };
 	struct text t = { buf, 0, cap };
-	char label[64];
 
-	family(&t, "requests_total", "counter", "Responses by status class (499: client left first).");
-	for (unsigned k = 1; k <= 5; k++) {
-		snprintf(label, sizeof(label), "class=\"%uxx\"", k);
-		per_worker(&t, "requests_total", ws, n, OFF(requests[k]), label);
+	labelled(&t, "requests_total", "Responses by status class (499: client left first).", ws, n,
+		 "class", classes, 5, OFF(requests[1]));
+	labelled(&t, "sent_bytes_total", "Response bytes sent, heads included, by how the body was sent.",
+		 ws, n, "path", stat_path_names, SP_COUNT, OFF(bytes[0]));
+	labelled(&t, "timeouts_total", "Connections timed out, by timeout.", ws, n, "kind",
+		 stat_timeout_names, ST_COUNT, OFF(timeouts[0]));
+	for (size_t k = 0; k < sizeof(plain) / sizeof(plain[0]); k++) {
+		family(&t, plain[k].name, "counter", plain[k].help);
+		per_worker(&t, plain[k].name, ws, n, plain[k].off, NULL);
 	}
-	family(&t, "sent_bytes_total", "counter",
-	       "Response bytes sent, heads included, by how the body was sent.");
-	for (unsigned k = 0; k < SP_COUNT; k++) {
-		snprintf(label, sizeof(label), "path=\"%s\"", stat_path_names[k]);
-		per_worker(&t, "sent_bytes_total", ws, n, OFF(bytes[k]), label);
-	}
-	family(&t, "connections_accepted_total", "counter", "Connections accepted.");
-	per_worker(&t, "connections_accepted_total", ws, n, OFF(accepted), NULL);
-	family(&t, "connections_closed_total", "counter", "Connections closed.");
-	per_worker(&t, "connections_closed_total", ws, n, OFF(closed), NULL);
 	family(&t, "connections_open", "gauge", "Connections open now.");
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t a = stat_get(&ws[i].st.accepted), c = stat_get(&ws[i].st.closed);
 		put(&t, "ringserve_connections_open{worker=\"%u\"} %llu\n", i,
 		    (unsigned long long)(a > c ? a - c : 0));
 	}
-	family(&t, "accept_errors_total", "counter", "Accepts that failed (file table full, ...).");
-	per_worker(&t, "accept_errors_total", ws, n, OFF(accept_errors), NULL);
-	family(&t, "timeouts_total", "counter", "Connections timed out, by timeout.");
-	for (unsigned k = 0; k < ST_COUNT; k++) {
-		snprintf(label, sizeof(label), "kind=\"%s\"", stat_timeout_names[k]);
-		per_worker(&t, "timeouts_total", ws, n, OFF(timeouts[k]), label);
-	}
-	family(&t, "file_cache_hits_total", "counter", "Lookups answered by the open-file cache.");
-	per_worker(&t, "file_cache_hits_total", ws, n, OFF(cache_hits), NULL);
-	family(&t, "file_cache_misses_total", "counter", "Lookups that needed a statx.");
-	per_worker(&t, "file_cache_misses_total", ws, n, OFF(cache_misses), NULL);
-	family(&t, "uring_submits_total", "counter", "io_uring_enter calls of the event loop.");
-	per_worker(&t, "uring_submits_total", ws, n, OFF(submits), NULL);
-	family(&t, "uring_cqes_total", "counter", "Completions reaped.");
-	per_worker(&t, "uring_cqes_total", ws, n, OFF(cqes), NULL);
-	family(&t, "access_log_lines_total", "counter", "Access log lines written.");
-	per_worker(&t, "access_log_lines_total", ws, n, OFF(log_lines), NULL);
-	family(&t, "access_log_sync_writes_total", "counter",
-	       "Access log batches written synchronously because every buffer was in flight.");
-	per_worker(&t, "access_log_sync_writes_total", ws, n, OFF(log_sync_writes), NULL);
-	family(&t, "access_log_errors_total", "counter", "Access log writes that failed.");
-	per_worker(&t, "access_log_errors_total", ws, n, OFF(log_errors), NULL);
 	return t.len;
 }
 

@@ -636,6 +636,15 @@ def tcp_state(local_port, remote_port, addr="127.0.0.1"):
 
 # ---------------------------------------------------------------- HTTP semantics helpers
 
+def free_port(host="127.0.0.1"):
+    """A port nothing listens on right now (for servers that need one given)."""
+    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    s.bind((host, 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def http_date(ts):
     """An IMF-fixdate for a POSIX time (seconds, fractions dropped)."""
     import email.utils

@@ -25,7 +25,7 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness
-from harness import (Server, case, check, finish, get, make_tree,
+from harness import (Server, case, check, finish, free_port, get, make_tree,
                      parse_multipart, skip)
 
 NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
@@ -79,14 +79,6 @@ def nginx_has(module_flag):
 
 
 GZIP_STATIC = nginx_has("--with-http_gzip_static_module")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Nginx:

@@ -18,21 +18,14 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Server, binary, case, check, finish, get, make_tree  # noqa: E402
+from harness import (Server, binary, case, check, finish, free_port, get,  # noqa: E402
+                     make_tree)
 
 SAMPLE_RE = re.compile(r'^(ringserve_[a-z_]+)\{([^}]*)\} (\d+)$')
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def http(port, data):
-    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+def http(port, data, host="127.0.0.1"):
+    s = socket.create_connection((host, port), timeout=5)
     s.sendall(data)
     out = b""
     while True:
@@ -152,26 +145,15 @@ def t_ipv6():
         print("SKIP (ipv6)")
         return
     try:
-        s = socket.socket(socket.AF_INET6)
-        s.bind(("::1", 0))
-        port = s.getsockname()[1]
-        s.close()
+        port = free_port("::1")
     except OSError:
         print("SKIP (ipv6): no ::1")
         return
     _, root = make_tree({"a": b"a"})
     srv = Server(root, extra=["--metrics", "[::1]:%d" % port])
-    c = socket.create_connection(("::1", port), timeout=5)
-    c.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
-    data = b""
-    while True:
-        chunk = c.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    c.close()
-    check(data.startswith(b"HTTP/1.1 200") and b"ringserve_requests_total" in data,
-          "metrics on [::1]: %r" % data[:100])
+    status, _, body = http(port, b"GET /metrics HTTP/1.0\r\n\r\n", host="::1")
+    check(status == 200 and "ringserve_requests_total" in body,
+          "metrics on [::1]: %d %r" % (status, body[:100]))
     srv.stop()
 
 
