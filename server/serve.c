@@ -294,6 +294,7 @@ static int read_listing(struct worker *w, const char *rel, struct dirlist *dl)
 {
 	struct open_how how = w->how;
 
+	memset(dl, 0, sizeof(*dl)); /* the caller frees it on every path */
 	how.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
 	int fd = (int)syscall(SYS_openat2, w->srv->rootfd, rel[0] ? rel : ".", &how, sizeof(how));
 	if (fd < 0)
