@@ -90,7 +90,12 @@ def t_counters():
     deadline = time.monotonic() + 5
     while True:
         s = scrape(port)
-        if val(s, "ringserve_connections_open") == 0 or time.monotonic() > deadline:
+        # A scrape reads the counters one after another while the last
+        # closes may still be landing: wait until one scrape is settled.
+        settled = val(s, "ringserve_connections_open") == 0 and \
+            val(s, "ringserve_connections_closed_total") == \
+            val(s, "ringserve_connections_accepted_total")
+        if settled or time.monotonic() > deadline:
             break
         time.sleep(0.1)
     check(val(s, "ringserve_requests_total", 'class="2xx"') == 7, "2xx: %s" % s)
