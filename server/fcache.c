@@ -130,14 +130,12 @@ struct fcache_entry *fcache_find(struct fcache *fc, const char *path, size_t len
 		    memcmp(e->path, path, len) == 0) {
 			*fresh = now < e->validated + fc->validity;
 			if (*fresh) {
-				fc->hits++;
 				lru_unlink(e);
 				lru_push_front(fc, e);
 			}
 			return e;
 		}
 	}
-	fc->misses++;
 	return NULL;
 }
 

@@ -58,7 +58,6 @@ struct fcache {
 	unsigned validity;          /* seconds */
 	void (*close_slot)(void *ctx, int32_t slot);
 	void *ctx;
-	uint64_t hits, misses;
 };
 
 /* count 0 disables the cache (every lookup misses, inserts fail).
