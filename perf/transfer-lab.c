@@ -559,6 +559,32 @@ static int next_cqe(struct ctx *c, uint64_t *ud, int *res, unsigned *flags)
 	return 0;
 }
 
+/* Submit a linked pair (user_data 1 and 2) and collect both results. */
+static int wait_pair(struct ctx *c, int *first, int *second)
+{
+	io_uring_submit_and_wait(&c->ring, 2);
+	for (int got = 0; got < 2; got++) {
+		uint64_t ud;
+		int res;
+		unsigned fl;
+		int r = next_cqe(c, &ud, &res, &fl);
+		if (r < 0)
+			return r;
+		*(ud == 1 ? first : second) = res;
+	}
+	return 0;
+}
+
+/* Submit the one SQE just prepared and wait for its result. */
+static int wait_one(struct ctx *c, int *res)
+{
+	uint64_t ud;
+	unsigned fl;
+
+	io_uring_submit(&c->ring);
+	return next_cqe(c, &ud, res, &fl);
+}
+
 static struct io_uring_sqe *sqe_get(struct ctx *c)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&c->ring);
@@ -590,17 +616,9 @@ static int resp_uring_rw(struct ctx *c, size_t size)
 		io_uring_prep_send(sqe, FI_SOCK, c->buf, n, MSG_WAITALL | more);
 		sqe->flags |= IOSQE_FIXED_FILE;
 		sqe->user_data = 2;
-		io_uring_submit_and_wait(&c->ring, 2);
-		for (int got = 0; got < 2; got++) {
-			uint64_t ud; int res; unsigned fl;
-			int r = next_cqe(c, &ud, &res, &fl);
-			if (r < 0)
-				return seterr(c, r, "io_uring wait");
-			if (ud == 1)
-				rd = res;
-			else
-				sd = res;
-		}
+		int r = wait_pair(c, &rd, &sd);
+		if (r < 0)
+			return seterr(c, r, "io_uring wait");
 		if (rd <= 0)
 			return seterr(c, rd < 0 ? rd : -EIO, "read_fixed");
 		if (sd < 0 && sd != -ECANCELED)
@@ -608,14 +626,13 @@ static int resp_uring_rw(struct ctx *c, size_t size)
 		if (sd < 0)
 			sd = 0;	/* short read cancelled the send: send what we have */
 		while (sd < rd) {
-			uint64_t ud; int res; unsigned fl;
+			int res;
 			sqe = sqe_get(c);
 			io_uring_prep_send(sqe, FI_SOCK, c->buf + sd, rd - sd,
 					   MSG_WAITALL | more);
 			sqe->flags |= IOSQE_FIXED_FILE;
 			sqe->user_data = 3;
-			io_uring_submit(&c->ring);
-			int r = next_cqe(c, &ud, &res, &fl);
+			r = wait_one(c, &res);
 			if (r < 0)
 				return seterr(c, r, "io_uring wait");
 			if (res <= 0)
@@ -750,17 +767,9 @@ static int resp_uring_splice(struct ctx *c, size_t size)
 				     SPLICE_F_FD_IN_FIXED | SPLICE_F_MOVE | more);
 		sqe->flags |= IOSQE_FIXED_FILE;
 		sqe->user_data = 2;
-		io_uring_submit_and_wait(&c->ring, 2);
-		for (int got = 0; got < 2; got++) {
-			uint64_t ud; int res; unsigned fl;
-			int r = next_cqe(c, &ud, &res, &fl);
-			if (r < 0)
-				return seterr(c, r, "io_uring wait");
-			if (ud == 1)
-				r1 = res;
-			else
-				r2 = res;
-		}
+		int r = wait_pair(c, &r1, &r2);
+		if (r < 0)
+			return seterr(c, r, "io_uring wait");
 		if (r1 <= 0)
 			return seterr(c, r1 < 0 ? r1 : -EIO, "splice file>pipe");
 		if (r2 < 0 && r2 != -ECANCELED)
@@ -769,14 +778,13 @@ static int resp_uring_splice(struct ctx *c, size_t size)
 			r2 = 0;
 		/* drain what is left in the pipe (short splice) */
 		for (int left = r1 - r2; left > 0;) {
-			uint64_t ud; int res; unsigned fl;
+			int res;
 			sqe = sqe_get(c);
 			io_uring_prep_splice(sqe, FI_PIPE_R, -1, FI_SOCK, -1, left,
 					     SPLICE_F_FD_IN_FIXED | SPLICE_F_MOVE | more);
 			sqe->flags |= IOSQE_FIXED_FILE;
 			sqe->user_data = 3;
-			io_uring_submit(&c->ring);
-			int r = next_cqe(c, &ud, &res, &fl);
+			r = wait_one(c, &res);
 			if (r < 0)
 				return seterr(c, r, "io_uring wait");
 			if (res <= 0)
