@@ -126,20 +126,30 @@ static struct fcache_entry *remember(struct worker *w, const char *path, unsigne
 			     mt, w->now);
 }
 
-/* The target path is in the scratch: from the cache when fresh, else statx. */
-static void lookup_target(struct worker *w, struct conn *c)
+/* The scratch path (as `coding`) into *dst: a fresh cache entry, returned,
+ * or NULL and a statx submitted with tag `op`. */
+static struct fcache_entry *lookup(struct worker *w, struct conn *c, unsigned coding,
+				   struct statx *dst, unsigned op)
 {
-	struct scratch *sc = conn_scratch(w, c);
+	const char *path = conn_scratch(w, c)->path;
 	bool fresh;
-	struct fcache_entry *e = fcache_find(&w->fcache, sc->path, strlen(sc->path), 0, w->now, &fresh);
+	struct fcache_entry *e = fcache_find(&w->fcache, path, strlen(path), coding, w->now, &fresh);
 
 	stat_add(e && fresh ? &w->st.cache_hits : &w->st.cache_misses, 1);
-	if (e && fresh) {
-		stx_from_entry(&sc->stx, e);
-		on_target(w, c, e->kind == FC_NONE ? -ENOENT : 0, e);
-		return;
+	if (!e || !fresh) {
+		submit_statx(w, c, dst, op);
+		return NULL;
 	}
-	submit_statx(w, c, &sc->stx, OP_STATX);
+	stx_from_entry(dst, e);
+	return e;
+}
+
+static void lookup_target(struct worker *w, struct conn *c)
+{
+	struct fcache_entry *e = lookup(w, c, 0, &conn_scratch(w, c)->stx, OP_STATX);
+
+	if (e)
+		on_target(w, c, e->kind == FC_NONE ? -ENOENT : 0, e);
 }
 
 void serve_request(struct worker *w, struct conn *c, const struct http_request *req)
@@ -351,19 +361,11 @@ static bool older(const struct statx *a, const struct statx *b)
 static void try_sidecar(struct worker *w, struct conn *c)
 {
 	struct scratch *sc = conn_scratch(w, c);
-	unsigned coding = 1u + c->enc_order[c->enc_i];
-	bool fresh;
 
 	strcpy(sc->path + c->base_len, cond_coding_suffix((enum cond_coding)c->enc_order[c->enc_i]));
-	struct fcache_entry *e = fcache_find(&w->fcache, sc->path, strlen(sc->path), coding,
-					     w->now, &fresh);
-	stat_add(e && fresh ? &w->st.cache_hits : &w->st.cache_misses, 1);
-	if (e && fresh) {
-		stx_from_entry(&sc->alt, e);
+	struct fcache_entry *e = lookup(w, c, 1u + c->enc_order[c->enc_i], &sc->alt, OP_STATX_ALT);
+	if (e)
 		on_sidecar(w, c, e->kind == FC_NONE ? -ENOENT : 0, e);
-		return;
-	}
-	submit_statx(w, c, &sc->alt, OP_STATX_ALT);
 }
 
 /* OP_OPEN: the file to send. OP_OPEN_DIR: a directory, opened only to
