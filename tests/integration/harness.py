@@ -636,6 +636,17 @@ def tcp_state(local_port, remote_port, addr="127.0.0.1"):
 
 # ---------------------------------------------------------------- HTTP semantics helpers
 
+def drop_from_cache(path):
+    """Evict a file's pages (POSIX_FADV_DONTNEED, no root needed): the
+    server sees it cold."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
 def free_port(host="127.0.0.1"):
     """A port nothing listens on right now (for servers that need one given)."""
     s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)

@@ -18,8 +18,8 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (run_timed, Server, case, check, check_latencies, finish,
-                     get_within, make_tree, raise_nofile, request, sanitized)
+from harness import (run_timed, Server, case, check, check_latencies, drop_from_cache,
+                     finish, get_within, make_tree, raise_nofile, request, sanitized)
 
 FAST = 1.0 if sanitized() else 0.5  # ordinary requests, meanwhile
 MiB = 1 << 20
@@ -132,17 +132,6 @@ class Download:
 
     def close(self):
         self.sock.close()
-
-
-def drop_from_cache(path):
-    """Evict a file's pages (POSIX_FADV_DONTNEED): the server sees it
-    cold."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-    finally:
-        os.close(fd)
 
 
 def o_direct_works(path):

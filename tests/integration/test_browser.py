@@ -117,6 +117,15 @@ ORIGIN = "http://127.0.0.1:%d" % srv.port
 
 # ------------------------------------------------------------ logging proxy
 
+
+def _shut(*socks):
+    """Both directions of each socket, ignoring ones already gone."""
+    for s in socks:
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
 class Proxy:
     """Forwards 127.0.0.1:<port> to the server and records every exchange
     as (method, target, range header, status, content-range)."""
@@ -170,11 +179,7 @@ class Proxy:
                 u.sendall(d)
         except OSError:
             pass
-        for s in (u, c):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        _shut(u, c)
 
     def _s2c(self, u, c, pending):
         buf = b""
@@ -210,11 +215,7 @@ class Proxy:
                         skip_n = int(hdrs.get("content-length", "0"))
         except (OSError, ValueError, IndexError):
             pass
-        for s in (u, c):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        _shut(u, c)
 
     def entries(self):
         with self.lock:

@@ -16,19 +16,10 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (Server, case, check, finish, get, make_tree)  # noqa: E402
+from harness import (Server, case, check, drop_from_cache, finish, get,  # noqa: E402
+                     make_tree)
 
 BIG = 24 * 1024 * 1024 + 12345
-
-
-def drop_from_cache(path):
-    """Evict the file's pages without root: POSIX_FADV_DONTNEED."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-    finally:
-        os.close(fd)
 
 
 def resident_bytes(path):
