@@ -3,15 +3,9 @@
 
 #include <errno.h>
 
-int ftab_init(struct ring *r, unsigned reserved, unsigned total)
+int ftab_init(struct ring *r, unsigned total)
 {
-	int ret = io_uring_register_files_sparse(&r->uring, total);
-
-	if (ret)
-		return ret;
-	if (reserved >= total)
-		return -EINVAL;
-	return io_uring_register_file_alloc_range(&r->uring, reserved, total - reserved);
+	return io_uring_register_files_sparse(&r->uring, total);
 }
 
 int ftab_set(struct ring *r, unsigned slot, int fd)

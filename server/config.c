@@ -42,7 +42,7 @@ enum {
 	O_PRECOMP, O_NOPRECOMP, O_DOTFILES, O_FOLLOW, O_CHARSET, O_CACHECTL,
 	O_SERVERHDR, O_MAXRANGES, O_CACHEENT, O_CACHEVAL, O_CACHEFILE,
 	O_DTHRESH, O_DDEPTH, O_DCHUNK, O_DXFERS, O_SQPOLL, O_SENDZC, O_TRANSFER, O_USER, O_LOGLEVEL,
-	O_NOPIN, O_ACCESSLOG, O_LOGFORMAT, O_LOGBUF, O_METRICS,
+	O_NOPIN, O_ACCESSLOG, O_LOGFORMAT, O_LOGBUF, O_METRICS, O_SFMIN,
 };
 
 struct spec {
@@ -160,9 +160,11 @@ static const struct spec specs[] = {
 	  "serve Prometheus metrics on this address (e.g. 127.0.0.1:9100)", NULL },
 	{ O_USER, "user", K_STR, 0, 64, P(user), "NAME",
 	  "after binding, switch to this user and its groups (needs root)", NULL },
-	{ O_TRANSFER, "transfer", K_ENUM, 0, 3, U(transfer), "PATH",
+	{ O_SFMIN, "sendfile-min", K_SIZE, 0, 1024 * GIB, S(sendfile_min), "SIZE",
+	  "bodies this large in the page cache go by sendfile from the worker", NULL },
+	{ O_TRANSFER, "transfer", K_ENUM, 0, 4, U(transfer), "PATH",
 	  "force how bodies are sent (auto picks by size and residency)",
-	  "auto|splice|read|direct" },
+	  "auto|splice|read|direct|sendfile" },
 	{ 'h', "help", K_HELP, 0, 0, NONE, NULL, "print this help and exit", NULL },
 	{ 'V', "version", K_VERSION, 0, 0, NONE, NULL,
 	  "print the version and exit", NULL },
@@ -261,6 +263,7 @@ static void set_defaults(struct config *cfg)
 	cfg->sqpoll_idle = 0;
 	cfg->send_zc = 0;
 	cfg->transfer = TRANSFER_AUTO;
+	cfg->sendfile_min = 16 * KIB;
 	cfg->user = "";
 	cfg->log_level = 2; /* info */
 	cfg->access_log = "";

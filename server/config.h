@@ -59,7 +59,8 @@ struct config {
 
 	unsigned sqpoll_idle;      /* --sqpoll[=IDLE_MS]: SQPOLL ring, 0 = off (default) */
 	uint64_t send_zc;          /* --send-zc[=SIZE]: SEND_ZC for body chunks >= SIZE, 0 = off */
-	unsigned transfer;         /* --transfer=auto|splice|read|direct */
+	unsigned transfer;         /* --transfer=auto|splice|read|direct|sendfile */
+	uint64_t sendfile_min;     /* --sendfile-min SIZE, 0..1T, default 16K */
 	const char *user;          /* --user NAME: drop to this user after binding ("" = stay) */
 	unsigned log_level;        /* --log-level=error|warn|info|debug, default info */
 
@@ -74,7 +75,7 @@ struct config {
 
 enum { LOGF_COMMON = 0, LOGF_COMBINED, LOGF_JSON };
 
-enum { TRANSFER_AUTO = 0, TRANSFER_SPLICE, TRANSFER_READ, TRANSFER_DIRECT };
+enum { TRANSFER_AUTO = 0, TRANSFER_SPLICE, TRANSFER_READ, TRANSFER_DIRECT, TRANSFER_SENDFILE };
 
 enum { FOLLOW_NEVER = 0, FOLLOW_INSIDE = 1, FOLLOW_ALWAYS = 2 };
 

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,6 +27,7 @@
 #include "log.h"
 #include "path.h"
 #include "resp.h"
+#include "sendfile.h"
 #include "serve.h"
 
 #define HELD_MAX 256 /* provided buffers one connection may pin before we give up on it */
@@ -58,13 +60,13 @@ static void untracked_done(struct io_uring_sqe *sqe, unsigned op)
 	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
 }
 
-/* Let go of the response's file: the cache keeps its slot open. */
+/* Let go of the response's file: the cache keeps its descriptor open. */
 static void release_file(struct worker *w, struct conn *c)
 {
 	if (c->file >= 0 && !(c->flags & CF_FILE_CACHED))
-		worker_close_slot(w, c->file);
+		worker_close_fd(w, c->file);
 	c->file = -1;
-	c->flags &= (uint16_t)~CF_FILE_CACHED;
+	c->flags &= (uint32_t)~CF_FILE_CACHED;
 	if (c->fce) {
 		fcache_put(&w->fcache, c->fce);
 		c->fce = NULL;
@@ -204,7 +206,7 @@ void conn_rearm_recv(struct worker *w, struct conn *c)
 	}
 	conn_tag(w, c, sqe, OP_RECV);
 	c->flags |= CF_RECV_ARMED;
-	c->flags &= (uint16_t)~CF_RECV_STOP;
+	c->flags &= (uint32_t)~CF_RECV_STOP;
 }
 
 /* ---- lifecycle ---------------------------------------------------------- */
@@ -225,10 +227,10 @@ static void set_peer(struct alog_peer *p, const struct sockaddr *sa)
 	}
 }
 
-void conn_accepted(struct worker *w, int slot, const struct sockaddr *sa)
+void conn_accepted(struct worker *w, int fd, const struct sockaddr *sa)
 {
 	if (!w->nfree_conns) { /* cannot happen: accepts <= free connections */
-		worker_close_slot(w, slot);
+		worker_close_fd(w, fd);
 		return;
 	}
 	struct conn *c = &w->conns[w->free_conns[--w->nfree_conns]];
@@ -237,8 +239,16 @@ void conn_accepted(struct worker *w, int slot, const struct sockaddr *sa)
 	memset(c, 0, sizeof(*c));
 	c->gen = gen;
 	c->state = CS_IDLE;
-	c->sock = slot;
-	c->file = c->buf = c->pipe = c->in = -1;
+	c->fd = fd;
+	c->sock = (int32_t)(w->sock_base + (unsigned)(c - w->conns));
+	c->file = c->buf = c->obuf = c->pipe = c->in = -1;
+	/* Ring ops use the fixed slot (no file lookup per op), sendfile the
+	 * descriptor. The update runs inline, before the recv queued after
+	 * it; should it fail, that recv fails on the empty slot and the
+	 * connection closes. */
+	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+	io_uring_prep_files_update(sqe, &c->fd, 1, c->sock);
+	untracked_done(sqe, OP_CLOSE);
 	c->held_head = c->held_tail = -1;
 	set_peer(&c->peer, sa);
 	stat_add(&w->st.accepted, 1);
@@ -330,7 +340,7 @@ static void resp_end(struct worker *w, struct conn *c)
 {
 	unsigned status = c->status ? c->status : 499;
 
-	c->flags &= (uint16_t)~CF_RESP;
+	c->flags &= (uint32_t)~CF_RESP;
 	stat_add(&w->st.requests[status / 100 <= 5 ? status / 100 : 5], 1);
 	stat_add(&w->st.bytes[c->spath], c->tx);
 	if (w->alog.fd >= 0)
@@ -346,10 +356,13 @@ static void conn_free(struct worker *w, struct conn *c)
 		direct_release(w, c);
 	release_file(w, c);
 	worker_close_slot(w, c->sock);
+	worker_close_fd(w, c->fd);
 	if (c->pipe >= 0) /* still held: a transfer cut short, maybe bytes left */
 		pipes_put(&w->pipes, &w->ring, c->pipe, c->pipe_fill + 1);
 	if (c->buf >= 0)
 		rbuf_put(&w->bufs, c->buf);
+	if (c->obuf >= 0)
+		rbuf_put(&w->bufs, c->obuf);
 	free(c->heap);
 	c->heap = NULL;
 	while (c->held_head >= 0)
@@ -439,9 +452,9 @@ static void release_response(struct worker *w, struct conn *c)
 	c->nparts = c->part = 0;
 }
 
-/* The response is out: drop the request from the input and go on with the
- * next one (pipelined), wait for one (keep-alive) or close. */
-static void response_done(struct worker *w, struct conn *c)
+/* The response is over (sent, or complete in the batch): count it and
+ * drop its request from the input. */
+static void response_finish(struct worker *w, struct conn *c)
 {
 	resp_end(w, c);
 	timer_del(&c->tn);
@@ -452,6 +465,13 @@ static void response_done(struct worker *w, struct conn *c)
 		c->head_len = 0;
 	}
 	c->scan = 0;
+}
+
+/* The response is out: go on with the next request (pipelined), wait for
+ * one (keep-alive) or close. */
+static void response_done(struct worker *w, struct conn *c)
+{
+	response_finish(w, c);
 	if (!(c->flags & CF_KEEPALIVE) || w->draining) {
 		conn_linger(w, c);
 		return;
@@ -484,14 +504,120 @@ static void submit_send(struct worker *w, struct conn *c)
 	conn_tag(w, c, sqe, OP_SEND);
 }
 
-/* Send buf[0..len) as the whole response. */
-void conn_send_whole(struct worker *w, struct conn *c, size_t len)
+static void send_whole_now(struct worker *w, struct conn *c, size_t len)
 {
 	c->state = CS_SEND;
 	c->send_off = 0;
 	c->send_len = (uint32_t)len;
 	timer_set(w, c, TK_SEND, w->cfg->send_timeout);
 	submit_send(w, c);
+}
+
+/* ---- pipelined batches ---------------------------------------------------
+ *
+ * Requests that arrive together are answered together: while the input
+ * holds more complete requests, each whole in-memory response (cached
+ * small files, HEAD, 304, errors, redirects) is appended to one buffer,
+ * obuf, and all of them leave in one send. A request whose answer needs
+ * more than memory (a statx, an open, a body from the file, no free
+ * buffer, no room left in obuf) is deferred: the batch is sent first and
+ * the request is answered once that send is done, so responses stay in
+ * request order and the batch never outgrows one response buffer. */
+
+bool conn_defer(struct worker *w, struct conn *c)
+{
+	(void)w;
+	if (!(c->flags & CF_GATHER))
+		return false;
+	c->flags |= CF_DEFER;
+	return true;
+}
+
+static bool more_input(const struct conn *c)
+{
+	return c->in_len > c->head_len || c->held_head >= 0;
+}
+
+/* Append buf[0..len) to the batch, opening one when more requests wait.
+ * False: send it on its own, now. */
+static bool batch_take(struct worker *w, struct conn *c, size_t len)
+{
+	if (!(c->flags & CF_SYNC))
+		return false;
+	if (!(c->flags & CF_GATHER)) {
+		if (!more_input(c))
+			return false;
+		/* The response's own buffer becomes the batch: no copy. */
+		c->obuf = c->buf;
+		c->buf = -1;
+		c->olen = (uint32_t)len;
+		c->ooff = 0;
+		c->flags |= CF_GATHER;
+	} else if (c->olen + len > w->bufs.size) {
+		return conn_defer(w, c);
+	} else {
+		memcpy(rbuf_addr(&w->bufs, c->obuf) + c->olen, rbuf_addr(&w->bufs, c->buf), len);
+		c->olen += (uint32_t)len;
+	}
+	c->tx = len;
+	c->state = CS_BATCHED;
+	stat_add(&w->st.batched, 1);
+	return true;
+}
+
+static void submit_batch(struct worker *w, struct conn *c)
+{
+	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+
+	io_uring_prep_send(sqe, c->sock, rbuf_addr(&w->bufs, c->obuf) + c->ooff,
+			   c->olen - c->ooff, MSG_WAITALL | MSG_NOSIGNAL);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	conn_tag(w, c, sqe, OP_BATCH);
+}
+
+/* Send the gathered batch; false when there is none. */
+static bool batch_flush(struct worker *w, struct conn *c)
+{
+	if (!(c->flags & CF_GATHER))
+		return false;
+	c->flags &= (uint32_t)~CF_GATHER;
+	c->state = CS_BATCH;
+	stat_add(&w->st.batches, 1);
+	timer_set(w, c, TK_SEND, w->cfg->send_timeout);
+	submit_batch(w, c);
+	return true;
+}
+
+static void on_batch(struct worker *w, struct conn *c, int res)
+{
+	if (res <= 0) {
+		conn_close(w, c);
+		return;
+	}
+	c->ooff += (uint32_t)res;
+	if (c->ooff < c->olen) {
+		submit_batch(w, c);
+		return;
+	}
+	rbuf_put(&w->bufs, c->obuf);
+	c->obuf = -1;
+	c->olen = c->ooff = 0;
+	timer_del(&c->tn);
+	if (c->flags & CF_CLOSE_AFTER) {
+		conn_linger(w, c);
+		return;
+	}
+	c->state = CS_IDLE;
+	timer_set(w, c, TK_KEEPALIVE, w->cfg->keepalive_timeout);
+	conn_process(w, c);
+}
+
+/* Send buf[0..len) as the whole response (or append it to the batch). */
+void conn_send_whole(struct worker *w, struct conn *c, size_t len)
+{
+	if (batch_take(w, c, len))
+		return;
+	send_whole_now(w, c, len);
 }
 
 bool conn_take_buf(struct worker *w, struct conn *c)
@@ -501,6 +627,8 @@ bool conn_take_buf(struct worker *w, struct conn *c)
 	c->buf = rbuf_get(&w->bufs);
 	if (c->buf >= 0)
 		return true;
+	if (conn_defer(w, c))
+		return false;
 	/* All response buffers busy: queue; conn_resume re-parses. */
 	c->state = CS_WAITBUF;
 	c->wait_next = NULL;
@@ -517,7 +645,7 @@ void conn_error(struct worker *w, struct conn *c, int status, bool close, const 
 	if (!conn_take_buf(w, c))
 		return;
 	if (close)
-		c->flags &= (uint16_t)~CF_KEEPALIVE;
+		c->flags &= (uint32_t)~CF_KEEPALIVE;
 	struct resp_conn rc = conn_resp_ctx(w, c);
 	int len = resp_error(rbuf_addr(&w->bufs, c->buf), w->bufs.size, status,
 			     (c->flags & CF_HEAD) != 0, extra, &rc);
@@ -536,7 +664,7 @@ static void prep_file_read(struct worker *w, struct conn *c, struct io_uring_sqe
 		io_uring_prep_read_fixed(sqe, c->file, dst, len, off, (int)w->bufs.index);
 	else
 		io_uring_prep_read(sqe, c->file, dst, len, off);
-	sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK;
+	sqe->flags |= IOSQE_IO_LINK;
 }
 
 static void submit_head(struct worker *w, struct conn *c)
@@ -583,8 +711,8 @@ static void splice_chunk(struct worker *w, struct conn *c)
 	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
 
 	io_uring_prep_splice(sqe, c->file, (int64_t)c->off, (int)pipes_slot_w(&w->pipes, c->pipe),
-			     -1, n, SPLICE_F_FD_IN_FIXED);
-	sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK;
+			     -1, n, 0);
+	sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK; /* the pipe's slot; the file is a descriptor */
 	conn_tag(w, c, sqe, OP_SPLICE_IN);
 	c->chunk = n;
 	/* The out half moves what the in half will have put in the pipe. */
@@ -642,6 +770,15 @@ void conn_start_body(struct worker *w, struct conn *c)
 		conn_send_whole(w, c, head);
 		return;
 	}
+	if (conn_defer(w, c))
+		return;
+	/* Resident bodies go by sendfile; cold large ones by O_DIRECT. */
+	if ((mode == TRANSFER_AUTO || mode == TRANSFER_SENDFILE) &&
+	    sendfile_wanted(w, c, mode == TRANSFER_SENDFILE)) {
+		c->spath = SP_SENDFILE;
+		sendfile_start(w, c);
+		return;
+	}
 	bool may_direct = mode == TRANSFER_AUTO || mode == TRANSFER_DIRECT;
 	if (c->nparts == 1 && may_direct && direct_start(w, c, mode == TRANSFER_DIRECT)) {
 		c->spath = SP_DIRECT;
@@ -655,7 +792,7 @@ void conn_start_body(struct worker *w, struct conn *c)
 		prep_file_read(w, c, sqe, rbuf_addr(&w->bufs, c->buf) + head, (unsigned)len, c->off);
 		conn_tag(w, c, sqe, OP_READ);
 		c->spath = SP_BUFFER;
-		conn_send_whole(w, c, head + len);
+		send_whole_now(w, c, head + len); /* linked to its read: never batched */
 		return;
 	}
 	c->pipe = mode == TRANSFER_READ ? -1 : pipes_get(&w->pipes);
@@ -666,6 +803,10 @@ void conn_start_body(struct worker *w, struct conn *c)
 /* Head (or part head) in buf[0..send_len), then the span [off, end). */
 static void body_span(struct worker *w, struct conn *c)
 {
+	if (c->spath == SP_SENDFILE) {
+		sendfile_start(w, c);
+		return;
+	}
 	ring_reserve(&w->ring, 3); /* head -> file -> socket, one chain */
 	submit_head(w, c);
 	if (c->pipe >= 0) {
@@ -719,6 +860,7 @@ void conn_body_done(struct worker *w, struct conn *c)
 /* A generated body (a listing) in c->heap, after the head in the buffer. */
 void conn_send_heap(struct worker *w, struct conn *c)
 {
+	/* Never batched: callers defer before generating the body. */
 	c->spath = SP_LISTING;
 	if (c->flags & CF_HEAD) {
 		conn_send_whole(w, c, c->send_len);
@@ -734,40 +876,77 @@ void conn_send_heap(struct worker *w, struct conn *c)
 	timer_set(w, c, TK_SEND, w->cfg->send_timeout);
 }
 
-/* Parse and start answering whatever complete request the input holds;
- * otherwise wait for more bytes. */
+/* What the request just served left behind: false when the loop in
+ * conn_process() must stop (the answer went asynchronous, was deferred,
+ * or ended the connection). */
+static bool after_serve(struct worker *w, struct conn *c)
+{
+	if (c->flags & CF_DEFER) {
+		/* Answered again, from scratch, once the batch is out. */
+		c->flags &= (uint32_t)~CF_DEFER;
+		release_response(w, c);
+		c->discard = 0;
+		c->head_len = 0;
+		c->scan = 0;
+		batch_flush(w, c);
+		return false;
+	}
+	if (c->state != CS_BATCHED)
+		return false;
+	response_finish(w, c);
+	if (!(c->flags & CF_KEEPALIVE) || w->draining) {
+		c->flags |= CF_CLOSE_AFTER;
+		batch_flush(w, c);
+		return false;
+	}
+	c->state = CS_IDLE;
+	return true;
+}
+
+/* Skip request body bytes (we take none) already in the input. */
+static void discard_input(struct worker *w, struct conn *c)
+{
+	uint64_t n = c->discard < c->in_len ? c->discard : c->in_len;
+
+	memmove(conn_in(w, c), conn_in(w, c) + n, c->in_len - n);
+	c->in_len -= (uint32_t)n;
+	c->discard -= n;
+	refill(w, c);
+}
+
+/* Parse and answer the complete requests the input holds (several in one
+ * batch when they can be answered from memory); then wait for more bytes. */
 static void conn_process(struct worker *w, struct conn *c)
 {
-	refill(w, c);
-	if (c->discard && c->in_len) {
-		uint64_t n = c->discard < c->in_len ? c->discard : c->in_len;
-		memmove(conn_in(w, c), conn_in(w, c) + n, c->in_len - n);
-		c->in_len -= (uint32_t)n;
-		c->discard -= n;
+	for (;;) {
 		refill(w, c);
-	}
-	if (c->in_len && !c->discard) {
+		if (c->discard && c->in_len)
+			discard_input(w, c);
+		if (!c->in_len || c->discard)
+			break;
 		int n = http_parse_request(conn_in(w, c), c->in_len, &c->scan, &w->srv->lim, &w->req);
 		w->req_conn = n > 0 ? c : NULL;
-		if (n != -2)
-			resp_begin(w, c);
+		if (n == -2 && c->in_len < w->in_size)
+			break;
+		resp_begin(w, c);
+		c->flags |= CF_SYNC;
 		if (n == -1) {
 			c->head_len = 0;
 			conn_error(w, c, w->req.status, true, NULL);
-			return;
-		}
-		if (n == -2 && c->in_len == w->in_size) {
+		} else if (n == -2) {
 			conn_error(w, c, 431, true, NULL); /* cannot happen: the parser's limits are smaller */
-			return;
-		}
-		if (n > 0) {
+		} else {
 			timer_del(&c->tn);
 			c->head_len = (uint32_t)n;
 			serve_request(w, c, &w->req);
-			return;
 		}
+		c->flags &= (uint32_t)~CF_SYNC;
+		if (!after_serve(w, c))
+			return;
 	}
-	/* Need more bytes. */
+	/* Need more bytes; send what was gathered first. */
+	if (batch_flush(w, c))
+		return;
 	if (c->flags & CF_EOF) {
 		conn_close(w, c);
 		return;
@@ -841,11 +1020,26 @@ static void on_send(struct worker *w, struct conn *c, int res)
 	response_done(w, c);
 }
 
+void conn_wait_writable(struct worker *w, struct conn *c)
+{
+	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+
+	io_uring_prep_poll_add(sqe, c->sock, POLLOUT);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	conn_tag(w, c, sqe, OP_POLL_OUT);
+}
+
 static void on_splice_out(struct worker *w, struct conn *c, int res)
 {
 	if (res == -ECANCELED && (c->flags & CF_SHORT_IN)) {
-		c->flags &= (uint16_t)~CF_SHORT_IN;
+		c->flags &= (uint32_t)~CF_SHORT_IN;
 		splice_out(w, c, c->pipe_fill);
+		return;
+	}
+	/* The socket is non-blocking, so io-wq gives up on a full socket
+	 * instead of parking a worker on it: wait for room here. */
+	if (res == -EAGAIN) {
+		conn_wait_writable(w, c);
 		return;
 	}
 	if (res <= 0) {
@@ -901,13 +1095,13 @@ void conn_complete(struct worker *w, struct conn *c, unsigned op, const struct i
 		return;
 	}
 
-	if (res > 0 && (op == OP_SEND || op == OP_SEND_HEAD || op == OP_SEND_CHUNK ||
+	if (res > 0 && (op == OP_SEND || op == OP_SEND_HEAD || op == OP_SEND_CHUNK || op == OP_SF_HEAD ||
 			op == OP_SEND_HEAP || op == OP_SPLICE_OUT || op == OP_DHEAD || op == OP_DSEND))
 		c->tx += (uint64_t)res;
 	if (!(cqe->flags & IORING_CQE_F_MORE)) {
 		c->pending--;
 		if (op == OP_RECV)
-			c->flags &= (uint16_t)~CF_RECV_ARMED;
+			c->flags &= (uint32_t)~CF_RECV_ARMED;
 	}
 	if (c->state == CS_CLOSING) {
 		/* Only release what the completion carries. */
@@ -948,6 +1142,9 @@ void conn_complete(struct worker *w, struct conn *c, unsigned op, const struct i
 	case OP_SEND:
 		on_send(w, c, res);
 		break;
+	case OP_BATCH:
+		on_batch(w, c, res);
+		break;
 	case OP_SEND_HEAD:
 		if (res < 0 || (unsigned)res != c->send_len)
 			conn_close(w, c);
@@ -968,6 +1165,17 @@ void conn_complete(struct worker *w, struct conn *c, unsigned op, const struct i
 	case OP_SPLICE_OUT:
 		on_splice_out(w, c, res);
 		break;
+	case OP_POLL_OUT:
+		if (res < 0)
+			conn_close(w, c);
+		else if (c->state == CS_SPLICE)
+			splice_out(w, c, c->pipe_fill);
+		else if (c->state == CS_SENDFILE)
+			sendfile_pump(w, c);
+		break;
+	case OP_SF_HEAD:
+		sendfile_head_done(w, c, res);
+		break;
 	case OP_DHEAD:
 	case OP_DSEND:
 		direct_complete(w, c, op, res);
@@ -986,7 +1194,7 @@ void conn_expired(struct worker *w, struct conn *c)
 	case CS_IDLE:
 		if (c->tkind == TK_HEADER && c->in_len + c->held_count > 0) {
 			/* Request head not complete in time. */
-			c->flags &= (uint16_t)~CF_HEAD;
+			c->flags &= (uint32_t)~CF_HEAD;
 			resp_begin(w, c);
 			conn_error(w, c, 408, true, NULL);
 			if (c->state == CS_WAITBUF)
@@ -1005,5 +1213,5 @@ void conn_orphan_cqe(struct worker *w, unsigned op, const struct io_uring_cqe *c
 	if (op == OP_RECV && (cqe->flags & IORING_CQE_F_BUFFER))
 		pbuf_put(&w->pbufs, cqe->flags >> IORING_CQE_BUFFER_SHIFT);
 	if ((op == OP_OPEN || op == OP_OPEN_DIR) && cqe->res >= 0)
-		worker_close_slot(w, cqe->res);
+		worker_close_fd(w, cqe->res);
 }

@@ -1,8 +1,8 @@
 /* conn: the connection state machine, one handler per completion kind.
  *
  * A connection answers one request at a time; pipelined requests wait in its
- * input buffer, so responses leave in request order and queued output is
- * bounded by one response. */
+ * input buffer, so responses leave in request order. Those answered from
+ * memory are gathered into one send (at most one response buffer). */
 #ifndef RS_CONN_H
 #define RS_CONN_H
 
@@ -37,9 +37,9 @@ struct scratch {
 	char path[PATH_CAP + 32];    /* + room for "/index.html" or ".br" */
 };
 
-/* A socket accepted into fixed slot `slot` from peer `sa`. */
+/* A socket accepted as descriptor fd from peer `sa`. */
 struct sockaddr;
-void conn_accepted(struct worker *w, int slot, const struct sockaddr *sa);
+void conn_accepted(struct worker *w, int fd, const struct sockaddr *sa);
 
 /* A completion for c (generation already checked). */
 void conn_complete(struct worker *w, struct conn *c, unsigned op, const struct io_uring_cqe *cqe);
@@ -64,6 +64,12 @@ struct resp_conn conn_resp_ctx(struct worker *w, struct conn *c);
 /* Take a response buffer; false when none is free (c then waits and its
  * request is parsed again when one is). */
 bool conn_take_buf(struct worker *w, struct conn *c);
+
+/* A pipelined batch is being gathered and this request needs more than
+ * memory to be answered: true, and the caller returns at once without
+ * side effects; the request is answered again after the batch is sent.
+ * Called before any statx, open, file body or generated body. */
+bool conn_defer(struct worker *w, struct conn *c);
 
 /* A complete error response; `close` ends the connection after it. */
 void conn_error(struct worker *w, struct conn *c, int status, bool close, const char *extra);
@@ -91,6 +97,10 @@ void conn_start_body(struct worker *w, struct conn *c);
 struct rbuf_pool;
 void conn_prep_body_send(struct worker *w, struct io_uring_sqe *sqe, int sock, const char *buf,
 			 unsigned n, const struct rbuf_pool *pool, int flags);
+
+/* Poll the socket for room (OP_POLL_OUT); the completion continues the
+ * body path the connection is in. */
+void conn_wait_writable(struct worker *w, struct conn *c);
 
 /* Progress on a body: push the send timeout back. */
 void conn_touch(struct worker *w, struct conn *c);

@@ -207,5 +207,5 @@ void direct_release(struct worker *w, struct conn *c)
 	close(dx->fd);
 	for (unsigned i = 0; i < dx->depth; i++)
 		rbuf_put(&w->dbufs, dx->slot[i].buf);
-	c->flags &= (uint16_t)~CF_DIRECT;
+	c->flags &= (uint32_t)~CF_DIRECT;
 }

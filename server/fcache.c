@@ -31,12 +31,12 @@ static void lru_push_front(struct fcache *fc, struct fcache_entry *e)
 }
 
 int fcache_init(struct fcache *fc, unsigned count, size_t data_size, unsigned validity,
-		void (*close_slot)(void *ctx, int32_t slot), void *ctx)
+		void (*close_fd)(void *ctx, int32_t fd), void *ctx)
 {
 	memset(fc, 0, sizeof(*fc));
 	fc->lru.lprev = fc->lru.lnext = &fc->lru;
 	fc->validity = validity;
-	fc->close_slot = close_slot;
+	fc->close_fd = close_fd;
 	fc->ctx = ctx;
 	if (count == 0)
 		return 0;
@@ -61,7 +61,7 @@ int fcache_init(struct fcache *fc, unsigned count, size_t data_size, unsigned va
 	for (unsigned i = 0; i < count; i++) {
 		struct fcache_entry *e = &fc->entries[i];
 		e->data = fc->arena ? fc->arena + (size_t)i * data_size : NULL;
-		e->slot = -1;
+		e->fd = -1;
 		e->lprev = e->lnext = e;
 		e->hnext = fc->free;
 		fc->free = e;
@@ -88,12 +88,13 @@ static struct fcache_entry **bucket_of(struct fcache *fc, uint32_t h)
 	return &fc->buckets[h & (fc->nbuckets - 1)];
 }
 
-/* Give an unpinned, unhashed entry back: its slot is closed. */
+/* Give an unpinned, unhashed entry back: its descriptor is closed. */
 static void release(struct fcache *fc, struct fcache_entry *e)
 {
-	if (e->slot >= 0)
-		fc->close_slot(fc->ctx, e->slot);
-	e->slot = -1;
+	if (e->fd >= 0)
+		fc->close_fd(fc->ctx, e->fd);
+	e->fd = -1;
+	e->hot_ms = 0;
 	e->has_data = e->has_validators = false;
 	e->dead = false;
 	e->kind = FC_NONE;
@@ -193,7 +194,8 @@ struct fcache_entry *fcache_update(struct fcache *fc, const char *path, size_t l
 	e->mtime = mtime;
 	e->validated = now;
 	e->refs = 0;
-	e->slot = -1;
+	e->fd = -1;
+	e->hot_ms = 0;
 	e->has_data = e->has_validators = false;
 	e->dead = false;
 	struct fcache_entry **b = bucket_of(fc, e->hash);

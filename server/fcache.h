@@ -1,16 +1,16 @@
 /* fcache: per-worker open-file cache.
  *
  * Maps a path (relative to the root) and a content coding to what statx
- * said about it, the fixed file slot it is open in, its ETag and media type
+ * said about it, the descriptor it is open on, its ETag and media type
  * and, for small files, its bytes. A hit answers a request with no statx,
  * no open and (for small files) no read. Entries are trusted for
  * --cache-validity seconds, then revalidated with a statx: unchanged files
- * keep their slot, changed ones get a new entry. Negative entries record
+ * keep their descriptor, changed ones get a new entry. Negative entries record
  * that a precompressed sidecar does not exist, so clients that accept
  * br/zstd/gzip do not cost three lookups per request.
  *
  * Entries in use by a response are pinned (refs); eviction takes the least
- * recently used unpinned one. Nothing here touches the ring: slots of
+ * recently used unpinned one. Nothing here touches the ring: descriptors of
  * retired entries go to the caller's close callback once unpinned. */
 #ifndef RS_FCACHE_H
 #define RS_FCACHE_H
@@ -35,7 +35,8 @@ struct fcache_entry {
 	bool dead;           /* replaced or evicted while pinned */
 	bool has_data;       /* data[] holds the whole file */
 	bool has_validators; /* etag and last_modified are filled in (by the user) */
-	int32_t slot;        /* fixed file slot, -1 while not opened */
+	int32_t fd;          /* open descriptor, -1 while not opened */
+	uint64_t hot_ms;     /* when the whole file was last seen in the page cache */
 	uint32_t refs;
 	uint64_t validated;  /* clock (s) of the last statx */
 	uint64_t size, ino;
@@ -56,14 +57,14 @@ struct fcache {
 	char *arena;                /* count * data_size bytes, touched lazily */
 	size_t data_size;
 	unsigned validity;          /* seconds */
-	void (*close_slot)(void *ctx, int32_t slot);
+	void (*close_fd)(void *ctx, int32_t fd);
 	void *ctx;
 };
 
 /* count 0 disables the cache (every lookup misses, inserts fail).
- * close_slot(ctx, slot) is called for each slot the cache lets go of. */
+ * close_fd(ctx, fd) is called for each descriptor the cache lets go of. */
 int fcache_init(struct fcache *fc, unsigned count, size_t data_size, unsigned validity,
-		void (*close_slot)(void *ctx, int32_t slot), void *ctx);
+		void (*close_fd)(void *ctx, int32_t fd), void *ctx);
 void fcache_free(struct fcache *fc);
 
 /* The entry for path/coding if it exists, whether fresh or not (NULL if
@@ -73,8 +74,8 @@ struct fcache_entry *fcache_find(struct fcache *fc, const char *path, size_t len
 
 /* Record a statx result for path/coding at `now`: kind, and for files size,
  * inode and mtime. An existing entry describing the same file (same inode,
- * size and mtime) is refreshed and returned with its slot and data; a
- * different one is retired (its slot queued for closing once unpinned) and
+ * size and mtime) is refreshed and returned with its descriptor and data; a
+ * different one is retired (its descriptor queued for closing once unpinned) and
  * a new entry takes its place. NULL when the path is too long or every
  * entry is pinned. */
 struct fcache_entry *fcache_update(struct fcache *fc, const char *path, size_t len,

@@ -40,21 +40,29 @@ static rlim_t raise_limit(int res)
 	return rl.rlim_cur;
 }
 
-/* Fixed file tables are bounded by RLIMIT_NOFILE (worker_table_size():
- * pipes, a socket per connection, the cache's open files and opens in
- * flight). Fit the defaults under it: shrink the cache when the limit is
- * small, then give the rest to connections. */
+/* RLIMIT_NOFILE bounds two things: the process's descriptors, which every
+ * worker shares (a socket per connection, the cache's open files, uncached
+ * opens in flight, O_DIRECT transfers, listeners and logs), and each
+ * worker's fixed file table (pipes and a slot per connection). Fit the
+ * defaults under it: shrink the cache when the limit is small, then give
+ * the rest to connections. */
 static void fit_limits(struct config *cfg, rlim_t nofile)
 {
-	rlim_t fixed = 2 * (rlim_t)cfg->pipe_count + 2 + 16 + 64;
-	rlim_t room = nofile > fixed + 128 ? nofile - fixed : 128;
+	rlim_t misc = 64 + 2 * (rlim_t)cfg->threads;
+	rlim_t room = nofile > misc + 128 ? nofile - misc : 128;
+	rlim_t per = room / cfg->threads;
+	rlim_t table = nofile > worker_sock_base(cfg) + 16 ? nofile - worker_sock_base(cfg) : 16;
 
-	if (cfg->cache_entries > room / 4)
-		cfg->cache_entries = (unsigned)(room / 4);
+	if (per < 64)
+		per = 64;
+	if (cfg->cache_entries > per / 4)
+		cfg->cache_entries = (unsigned)(per / 4);
 	if (cfg->max_conns)
 		return;
-	rlim_t budget = room - cfg->cache_entries;
+	rlim_t budget = per - cfg->cache_entries;
 	rlim_t n = budget >= 2048 ? budget - 1024 : budget / 2;
+	if (n > table)
+		n = table;
 	cfg->max_conns = n > 65536 ? 65536 : n < 16 ? 16 : (unsigned)n;
 }
 

@@ -16,7 +16,7 @@
 #define RENDER_CAP (64 * 1024)
 
 const char *const stat_path_names[SP_COUNT] = {
-	"other", "cache", "buffer", "splice", "direct", "listing",
+	"other", "cache", "buffer", "splice", "direct", "listing", "sendfile",
 };
 const char *const stat_timeout_names[ST_COUNT] = {
 	"header", "keepalive", "send", "linger",
@@ -72,6 +72,10 @@ static const struct plain {
 	{ "file_cache_misses_total", "Lookups that needed a statx.", OFF(cache_misses) },
 	{ "uring_submits_total", "io_uring_enter calls of the event loop.", OFF(submits) },
 	{ "uring_cqes_total", "Completions reaped.", OFF(cqes) },
+	{ "pipeline_batches_total", "Sends that carried the responses of several pipelined requests.",
+	  OFF(batches) },
+	{ "pipeline_batched_responses_total", "Responses that left in such a batch.",
+	  OFF(batched) },
 	{ "access_log_lines_total", "Access log lines written.", OFF(log_lines) },
 	{ "access_log_sync_writes_total",
 	  "Access log batches written synchronously because every buffer was in flight.",

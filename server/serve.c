@@ -3,7 +3,7 @@
  *   path -> statx (through index.html for directories, or a listing)
  *        -> statx of precompressed sidecars the client accepts, best first
  *        -> preconditions (304/412) -> Range (206/416) -> head
- *        -> openat2 into a fixed slot -> conn_start_body().
+ *        -> openat2 (confined) -> conn_start_body().
  * Every lookup is an SQE; only listings read the directory synchronously
  * (io_uring has no getdents). */
 #include "serve.h"
@@ -137,7 +137,8 @@ static struct fcache_entry *lookup(struct worker *w, struct conn *c, unsigned co
 
 	stat_add(e && fresh ? &w->st.cache_hits : &w->st.cache_misses, 1);
 	if (!e || !fresh) {
-		submit_statx(w, c, dst, op);
+		if (!conn_defer(w, c))
+			submit_statx(w, c, dst, op);
 		return NULL;
 	}
 	stx_from_entry(dst, e);
@@ -157,7 +158,7 @@ void serve_request(struct worker *w, struct conn *c, const struct http_request *
 	const struct config *cfg = w->cfg;
 	struct scratch *sc;
 
-	c->flags &= (uint16_t)~(CF_KEEPALIVE | CF_HEAD | CF_HTTP10 | CF_INDEX | CF_TRAILING);
+	c->flags &= (uint32_t)~(CF_KEEPALIVE | CF_HEAD | CF_HTTP10 | CF_INDEX | CF_TRAILING);
 	if (req->keep_alive && cfg->keepalive_timeout > 0 && !w->draining)
 		c->flags |= CF_KEEPALIVE;
 	if (req->minor == 0)
@@ -320,6 +321,8 @@ static void send_listing(struct worker *w, struct conn *c)
 	struct dirlist dl;
 	char url[PATH_CAP + 4];
 
+	if (conn_defer(w, c))
+		return;
 	sc->path[c->base_len] = '\0'; /* drop "/index.html" */
 	int ret = read_listing(w, sc->path, &dl);
 	if (ret < 0) {
@@ -376,17 +379,19 @@ static void open_file(struct worker *w, struct conn *c, unsigned op)
 {
 	struct scratch *sc = conn_scratch(w, c);
 
-	if (op == OP_OPEN && c->fce && c->fce->slot >= 0) {
-		c->file = c->fce->slot; /* already open, already proven confined */
+	if (op == OP_OPEN && c->fce && c->fce->fd >= 0) {
+		c->file = c->fce->fd; /* already open, already proven confined */
 		c->flags |= CF_FILE_CACHED;
 		conn_start_body(w, c);
 		return;
 	}
+	if (conn_defer(w, c))
+		return;
 	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
 
-	io_uring_prep_openat2_direct(sqe, w->srv->rootfd, sc->path[0] ? sc->path : ".",
-				     op == OP_OPEN ? &w->how : &w->how_dir,
-				     IORING_FILE_INDEX_ALLOC - 1);
+	/* An ordinary descriptor: sendfile needs one. */
+	io_uring_prep_openat2(sqe, w->srv->rootfd, sc->path[0] ? sc->path : ".",
+			      op == OP_OPEN ? &w->how : &w->how_dir);
 	conn_tag(w, c, sqe, op);
 	c->state = CS_OPEN;
 }
@@ -599,7 +604,7 @@ static void on_sidecar(struct worker *w, struct conn *c, int res, struct fcache_
 		decide(w, c);
 }
 
-/* Out of slots or descriptors: the request gets 503; say so at most once a
+/* Out of descriptors: the request gets 503; say so at most once a
  * second per worker, however many requests hit it. */
 static void warn_exhausted(struct worker *w, int res)
 {
@@ -616,8 +621,8 @@ static void on_open(struct worker *w, struct conn *c, unsigned op, int res)
 		return;
 	}
 	c->file = res; /* closed when the response is done, unless the cache keeps it */
-	if (op == OP_OPEN && c->fce && c->fce->slot < 0 && !c->fce->dead) {
-		c->fce->slot = res;
+	if (op == OP_OPEN && c->fce && c->fce->fd < 0 && !c->fce->dead) {
+		c->fce->fd = res;
 		c->flags |= CF_FILE_CACHED;
 	}
 	if (op == OP_OPEN_DIR)

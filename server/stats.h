@@ -18,6 +18,7 @@ enum stat_path {
 	SP_SPLICE,    /* file -> pipe -> socket */
 	SP_DIRECT,    /* O_DIRECT reads into aligned buffers */
 	SP_LISTING,   /* a generated directory listing */
+	SP_SENDFILE,  /* sendfile(2) from the page cache, from the worker thread */
 	SP_COUNT,
 };
 
@@ -32,6 +33,7 @@ struct stats {
 	stat_t timeouts[ST_COUNT];
 	stat_t cache_hits, cache_misses;
 	stat_t submits, cqes;      /* io_uring_enter calls, completions reaped */
+	stat_t batches, batched;   /* pipelined batches sent, responses in them */
 	stat_t accept_errors;
 	stat_t log_lines, log_sync_writes, log_errors;
 };

@@ -27,7 +27,7 @@ static const int needed_ops[] = {
 	IORING_OP_ACCEPT, IORING_OP_RECV, IORING_OP_SEND, IORING_OP_STATX,
 	IORING_OP_OPENAT2, IORING_OP_READ_FIXED, IORING_OP_READ, IORING_OP_SPLICE,
 	IORING_OP_SHUTDOWN, IORING_OP_CLOSE, IORING_OP_ASYNC_CANCEL, IORING_OP_TIMEOUT,
-	IORING_OP_POLL_ADD,
+	IORING_OP_POLL_ADD, IORING_OP_FILES_UPDATE,
 };
 
 static void clock_update(struct worker *w)
@@ -57,8 +57,11 @@ static void arm_accepts(struct worker *w)
 		struct io_uring_sqe *sqe = ring_sqe(&w->ring);
 
 		a->len = sizeof(a->addr);
-		io_uring_prep_accept_direct(sqe, w->listen_fd, &a->addr.sa, &a->len, 0,
-					    IORING_FILE_INDEX_ALLOC - 1);
+		/* An ordinary descriptor (sendfile needs one); conn_accepted
+		 * also installs it in the connection's fixed slot. Non-blocking,
+		 * so a sendfile from this thread never waits for the peer. */
+		io_uring_prep_accept(sqe, w->listen_fd, &a->addr.sa, &a->len,
+				     SOCK_NONBLOCK | SOCK_CLOEXEC);
 		io_uring_sqe_set_data64(sqe, ring_ud(OP_ACCEPT, 0, i));
 		w->accepts++;
 	}
@@ -72,11 +75,14 @@ static void arm_tick(struct worker *w)
 	io_uring_sqe_set_data64(sqe, ring_ud(OP_TICK, 0, 0));
 }
 
+unsigned worker_sock_base(const struct config *cfg)
+{
+	return 2 * cfg->pipe_count + 2;
+}
+
 unsigned worker_table_size(const struct config *cfg, unsigned nconns)
 {
-	unsigned in_flight = nconns < 1024 ? nconns : 1024;
-
-	return 2 * cfg->pipe_count + 2 + nconns + cfg->cache_entries + in_flight + 16;
+	return worker_sock_base(cfg) + nconns;
 }
 
 void worker_close_slot(struct worker *w, int32_t slot)
@@ -88,9 +94,18 @@ void worker_close_slot(struct worker *w, int32_t slot)
 	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
 }
 
-static void fcache_close_slot(void *ctx, int32_t slot)
+void worker_close_fd(struct worker *w, int fd)
 {
-	worker_close_slot(ctx, slot);
+	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+
+	io_uring_prep_close(sqe, fd);
+	io_uring_sqe_set_data64(sqe, ring_ud(OP_CLOSE, 0, 0));
+	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+}
+
+static void fcache_close_fd(void *ctx, int32_t fd)
+{
+	worker_close_fd(ctx, fd);
 }
 
 /* A poll (not a read) so that every worker sees the one write. */
@@ -148,7 +163,7 @@ static void on_accept(struct worker *w, const struct io_uring_cqe *cqe)
 		return; /* our own cancel, or the listener shut down */
 	stat_add(&w->st.accept_errors, 1);
 	if (cqe->res == -ENFILE || cqe->res == -EMFILE) {
-		/* Fixed file table full: wait for a connection to end. */
+		/* Out of descriptors: wait for a connection to end. */
 		w->accept_paused = true;
 		log_limited(&w->warn_accept, w->now, LOG_WARN,
 			    "worker %u: file table full, accept paused", w->id);
@@ -215,7 +230,7 @@ static void after_turn(struct worker *w)
 		w->nobuf_head = NULL;
 		while (c) {
 			struct conn *next = c->nobuf_next;
-			c->flags &= (uint16_t)~CF_NOBUF;
+			c->flags &= (uint32_t)~CF_NOBUF;
 			conn_rearm_recv(w, c);
 			c = next;
 		}
@@ -349,8 +364,8 @@ static int setup(struct worker *w)
 		w->send_zc = 0; /* stated in the startup line */
 	}
 	w->nconns = cfg->max_conns;
-	unsigned reserved = 2 * cfg->pipe_count + 2;
-	ret = ftab_init(&w->ring, reserved, worker_table_size(cfg, w->nconns));
+	w->sock_base = worker_sock_base(cfg);
+	ret = ftab_init(&w->ring, worker_table_size(cfg, w->nconns));
 	if (ret)
 		FAIL("registering the fixed file table (raise RLIMIT_NOFILE or lower --max-connections)");
 	ret = rbuf_init(&w->bufs, cfg->buf_count, cfg->buf_size);
@@ -373,7 +388,7 @@ static int setup(struct worker *w)
 	if (ret)
 		FAIL("allocating connection state");
 	ret = fcache_init(&w->fcache, cfg->cache_entries, cfg->cache_file_size,
-			  cfg->cache_validity, fcache_close_slot, w);
+			  cfg->cache_validity, fcache_close_fd, w);
 	if (ret)
 		FAIL("allocating the open-file cache");
 	ret = alog_init(&w->alog, &w->srv->alog, &w->ring, OP_ALOG, &w->st, w->id);
@@ -388,7 +403,7 @@ static int setup(struct worker *w)
 	for (unsigned i = 0; i < ACCEPT_DEPTH; i++)
 		w->acc_free[i] = (uint8_t)(ACCEPT_DEPTH - 1 - i);
 	w->acc_nfree = ACCEPT_DEPTH;
-	w->how.flags = O_RDONLY | O_NOCTTY; /* no O_CLOEXEC: direct descriptors refuse it */
+	w->how.flags = O_RDONLY | O_NOCTTY | O_CLOEXEC;
 	w->how.resolve = follow_flags(cfg->follow_symlinks);
 	w->how_dir = w->how;
 	w->how_dir.flags |= O_DIRECTORY;

@@ -53,6 +53,9 @@ enum op {
 	OP_ALOG,        /* an access log write; the slot is the buffer index */
 	OP_DHEAD,       /* O_DIRECT path: the head */
 	OP_DSEND,       /* O_DIRECT path: a read buffer going out */
+	OP_POLL_OUT,    /* waiting for room in a full socket (splice, sendfile paths) */
+	OP_SF_HEAD,     /* sendfile path: the head, sent through the ring */
+	OP_BATCH,       /* pipelined responses gathered in one buffer */
 	OP_DREAD,       /* O_DIRECT path: read into slot 0; OP_DREAD + i for slot i */
 	OP_LAST = OP_DREAD + 16,
 };
@@ -64,9 +67,12 @@ enum conn_state {
 	CS_STAT,      /* statx in flight */
 	CS_OPEN,      /* openat2 in flight */
 	CS_SEND,      /* a whole response (maybe after its read) is going out */
+	CS_BATCHED,   /* the response was appended to the pipelined batch (transient) */
+	CS_BATCH,     /* a batch of pipelined responses is going out */
 	CS_SPLICE,    /* body going out through a pipe */
 	CS_READSEND,  /* body going out through the buffer, chunk by chunk */
 	CS_DIRECT,    /* body read with O_DIRECT, sent as reads complete */
+	CS_SENDFILE,  /* body going out by sendfile(2) from this thread */
 	CS_LINGER,    /* write side shut, draining input before the close */
 	CS_CLOSING,   /* cancelled; waiting for in-flight ops to complete */
 };
@@ -86,16 +92,23 @@ enum conn_flag {
 	CF_FILE_CACHED = 1u << 12, /* c->file is the cache's slot: do not close it */
 	CF_DIRECT = 1u << 13,      /* an O_DIRECT transfer holds a fd and buffers */
 	CF_RESP = 1u << 14,        /* a response is under way: log and count it once */
+	CF_SYNC = 1u << 15,        /* serve_request() is running inside conn_process() */
+	CF_GATHER = 1u << 16,      /* a pipelined batch is open: responses are appended to obuf */
+	CF_DEFER = 1u << 17,       /* the request cannot join the batch: answer it after the flush */
+	CF_CLOSE_AFTER = 1u << 18, /* the batch's last response ends the connection */
 };
 
 struct conn {
 	uint32_t gen;
 	uint8_t state;
-	uint16_t flags;
+	uint32_t flags;
 	uint16_t pending;     /* our SQEs whose last CQE has not arrived */
-	int32_t sock;         /* fixed slot */
-	int32_t file;         /* fixed slot or -1 */
+	int32_t sock;         /* fixed slot (worker_sock_base + index) */
+	int32_t fd;           /* the same socket as an ordinary descriptor */
+	int32_t file;         /* descriptor of the file sent, or -1 */
 	int32_t buf;          /* rbuf index or -1 */
+	int32_t obuf;         /* rbuf of a pipelined batch being gathered or sent, or -1 */
+	uint32_t olen, ooff;  /* its bytes; bytes of it sent */
 	int32_t pipe;         /* pipe index or -1 */
 	int32_t in;           /* input buffer index or -1 */
 	uint32_t in_len;
@@ -186,6 +199,7 @@ struct worker {
 
 	struct conn *conns;
 	unsigned nconns;
+	unsigned sock_base;   /* fixed slot of connection 0's socket */
 	uint32_t *free_conns;
 	unsigned nfree_conns;
 
@@ -232,12 +246,16 @@ int worker_start(struct worker *w);
 /* For conn.c: a connection slot became free (resume a paused accept). */
 void worker_conn_freed(struct worker *w);
 
-/* Slots in a worker's fixed file table: two per pipe, one socket per
- * connection, one per cached open file, and up to 1024 uncached opens in
- * flight (beyond that an open fails and the request gets 503). */
+/* A worker's fixed file table: two slots per pipe (plus two spare) from 0,
+ * then one per connection from worker_sock_base(), at the connection's
+ * index. Files are ordinary descriptors (sendfile needs them), so they take
+ * no slot. */
+unsigned worker_sock_base(const struct config *cfg);
 unsigned worker_table_size(const struct config *cfg, unsigned nconns);
 
-/* Close a fixed file slot (no completion is waited for). */
+/* Close a fixed file slot / an ordinary descriptor (no completion is
+ * waited for). */
 void worker_close_slot(struct worker *w, int32_t slot);
+void worker_close_fd(struct worker *w, int fd);
 
 #endif

@@ -719,3 +719,49 @@ def parse_multipart(resp):
             nxt = start + n
         parts.append((headers, body[start:nxt]))
         pos = nxt + 2 + len(delim)
+
+
+# ------------------------------------------------------------- metrics ---
+
+METRIC_SAMPLE_RE = re.compile(r'^(ringserve_[a-z_]+)\{([^}]*)\} (\d+)$')
+
+
+def metrics_http(port, data, host="127.0.0.1"):
+    s = socket.create_connection((host, port), timeout=5)
+    s.sendall(data)
+    out = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        out += chunk
+    s.close()
+    head, _, body = out.partition(b"\r\n\r\n")
+    return int(head.split()[1]), head.decode(), body.decode()
+
+
+def metrics_scrape(port):
+    """{(name, frozenset(labels without worker)): sum over workers}."""
+    status, head, body = metrics_http(port, b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+    check(status == 200 and "text/plain; version=0.0.4" in head, "scrape: %s" % head)
+    sums = {}
+    typed = set()
+    for line in body.splitlines():
+        if line.startswith("# TYPE "):
+            typed.add(line.split()[2])
+            continue
+        if line.startswith("# HELP ") or not line:
+            continue
+        m = METRIC_SAMPLE_RE.match(line)
+        check(m is not None, "sample line well-formed: %r" % line)
+        if not m:
+            continue
+        check(m.group(1) in typed, "%s has a TYPE line before it" % m.group(1))
+        labels = frozenset(kv for kv in m.group(2).split(",") if not kv.startswith("worker="))
+        key = (m.group(1), labels)
+        sums[key] = sums.get(key, 0) + int(m.group(3))
+    return sums
+
+
+def metrics_val(sums, name, label=None):
+    return sums.get((name, frozenset([label]) if label else frozenset()), 0)

@@ -45,6 +45,7 @@ BIG = 64 * MiB
 files = {
     "a.txt": b"hello a\n",
     "trunc-splice.bin": pattern(b"TS", BIG),
+    "trunc-sendfile.bin": pattern(b"TF", BIG),
     "trunc-read.bin": pattern(b"TR", BIG),
     "trunc-direct.bin": pattern(b"TD", BIG),
     "trunc-zc.bin": pattern(b"TZ", BIG),
@@ -147,10 +148,12 @@ def t_truncate():
     response ends early with a close, every byte received is the file's
     own, and the next request gets the smaller file exactly (at once, or
     once --cache-validity has passed; an answer before that may only be a
-    prefix of the file cut short by a close). On the splice path, the
-    buffered path (--pipes 0), zero-copy sends (--send-zc) and the O_DIRECT
-    path for cold files."""
-    variants = [("trunc-splice.bin", "splice", [], MiB),
+    prefix of the file cut short by a close). On the sendfile path (the
+    default for a file in the page cache), the splice path, the buffered
+    path (--pipes 0), zero-copy sends (--send-zc) and the O_DIRECT path for
+    cold files."""
+    variants = [("trunc-sendfile.bin", "sendfile", [], MiB),
+                ("trunc-splice.bin", "splice", ["--transfer", "splice"], MiB),
                 ("trunc-read.bin", "--pipes 0", ["--pipes", "0"], MiB),
                 ("trunc-zc.bin", "read + --send-zc",
                  ["--transfer", "read", "--send-zc=16K"], MiB + 5)]

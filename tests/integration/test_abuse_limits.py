@@ -250,6 +250,12 @@ def aborts(extra):
             c.read_response()
     for c in conns:
         c.close()
+    # Each worker keeps the files it served open in its cache: let both
+    # open the big file before counting (a HEAD opens it too).
+    for _ in range(16):
+        with srv.connect(timeout=5) as c:
+            c.send(request("/m32.bin", method="HEAD", headers=["Connection: close"]))
+            c.read_response("HEAD")
     time.sleep(0.2)
     fd0 = fd_count(srv.pid)
     rng = random.Random(1)

@@ -5,7 +5,7 @@ ignored (200), multipart/byteranges parsed back part by part, coalescing of
 close or overlapping ranges, the --max-ranges cap and the "more than twice
 the file" refusal, zero-length files, overflow-safe numbers, Range ignored
 on HEAD, keep-alive framing after 206/416, and every serving path (small
-file in one buffer, read path with tiny buffers, splice)."""
+file in one buffer, read path with tiny buffers, splice, sendfile)."""
 
 import os
 import re
@@ -31,7 +31,8 @@ files = {
 }
 base, root = make_tree(files)
 
-# Default server (splice for large bodies), then one with no splice and
+# Default server (sendfile for bodies in the page cache), one forced to
+# splice, one forced to sendfile (every body, multipart parts included), then one with no splice and
 # small buffers (read path, many reads per body), so the same ranges are
 # checked on every way a body can leave. The smallest legal buffer (16K)
 # gets its own probe first: a server that hangs there would otherwise cost
@@ -41,6 +42,8 @@ base, root = make_tree(files)
 # unaligned ranges go through the aligned-read path.
 direct = Server(root, ["--direct-threshold=64K"])
 servers = [("default", Server(root)),
+           ("splice", Server(root, ["--transfer=splice"])),
+           ("sendfile", Server(root, ["--transfer=sendfile"])),
            ("read-16K", Server(root, ["--pipes=0", "--buffer-size=16K"])),
            ("direct", direct)]
 

@@ -31,22 +31,22 @@ int main(void)
 
 	/* Insert, hit while fresh, stale after the validity. */
 	struct fcache_entry *a = put_file(&fc, "a", 1, 10, 100);
-	CHECK(a && a->kind == FC_FILE && a->slot == -1);
-	a->slot = 7;
+	CHECK(a && a->kind == FC_FILE && a->fd == -1);
+	a->fd = 7;
 	CHECK(fcache_find(&fc, "a", 1, 0, 101, &fresh) == a && fresh);
 	CHECK(fcache_find(&fc, "a", 1, 0, 102, &fresh) == a && !fresh);
 	/* The coding is part of the key. */
 	CHECK(fcache_find(&fc, "a", 1, 1, 101, &fresh) == NULL);
 
-	/* Revalidation of the same file keeps the slot; a change replaces it. */
-	CHECK(put_file(&fc, "a", 1, 10, 103) == a && a->slot == 7);
+	/* Revalidation of the same file keeps the descriptor; a change replaces it. */
+	CHECK(put_file(&fc, "a", 1, 10, 103) == a && a->fd == 7);
 	CHECK(fcache_find(&fc, "a", 1, 0, 104, &fresh) == a && fresh);
 	struct fcache_entry *a2 = put_file(&fc, "a", 1, 11, 105); /* mtime changed */
-	CHECK(a2 != NULL && a2->slot == -1);
+	CHECK(a2 != NULL && a2->fd == -1);
 	CHECK(nclosed == 1 && closed[0] == 7);
 
 	/* A pinned entry replaced is released only when unpinned. */
-	a2->slot = 8;
+	a2->fd = 8;
 	fcache_get(a2);
 	struct fcache_entry *a3 = put_file(&fc, "a", 2, 11, 106); /* new inode */
 	CHECK(a3 != a2 && nclosed == 1);
@@ -58,7 +58,7 @@ int main(void)
 	struct fcache_entry *c = put_file(&fc, "c", 4, 1, 110);
 	struct fcache_entry *d = put_file(&fc, "d", 5, 1, 110);
 	CHECK(b && c && d);
-	b->slot = 20;
+	b->fd = 20;
 	fcache_get(a3);                                     /* a3 is the oldest: pinned */
 	CHECK(fcache_find(&fc, "c", 1, 0, 110, &fresh) == c); /* c recently used */
 	struct fcache_entry *e = put_file(&fc, "e", 6, 1, 111);

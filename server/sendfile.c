@@ -1,0 +1,114 @@
+/* sendfile: see sendfile.h. */
+#include "sendfile.h"
+#include "conn.h"
+#include "worker.h"
+
+#include <errno.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* A whole file found resident is trusted for this long before it is
+ * checked again: one check per file per tick instead of one per response.
+ * An eviction inside the window costs at worst a short blocking read. */
+#define HOT_TRUST_MS 250
+
+/* cachestat(2): Linux 6.5, no glibc wrapper in Debian 12. */
+#ifndef SYS_cachestat
+#define SYS_cachestat 451
+#endif
+struct sf_cachestat_range {
+	uint64_t off, len;
+};
+struct sf_cachestat {
+	uint64_t nr_cache, nr_dirty, nr_writeback, nr_evicted, nr_recently_evicted;
+};
+
+/* Every page of [off, off + len) is in the page cache. */
+static bool resident(int fd, uint64_t off, uint64_t len)
+{
+	struct sf_cachestat_range r = { off, len };
+	struct sf_cachestat cs;
+
+	if (len == 0)
+		return true;
+	if (syscall(SYS_cachestat, fd, &r, &cs, 0) != 0)
+		return false;
+	uint64_t pages = ((off + len + 4095) >> 12) - (off >> 12);
+	return cs.nr_cache >= pages;
+}
+
+bool sendfile_wanted(struct worker *w, struct conn *c, bool forced)
+{
+	struct fcache_entry *e = c->fce;
+
+	if (forced)
+		return true;
+	if (c->end - c->off < w->cfg->sendfile_min)
+		return false;
+	/* A cached file is checked whole, so every range of it is covered. */
+	if (e && e->fd == c->file) {
+		if (e->hot_ms && w->now_ms - e->hot_ms < HOT_TRUST_MS)
+			return true;
+		if (!resident(c->file, 0, e->size))
+			return false;
+		e->hot_ms = w->now_ms;
+		return true;
+	}
+	return c->nparts == 1 && resident(c->file, c->off, c->end - c->off);
+}
+
+void sendfile_start(struct worker *w, struct conn *c)
+{
+	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+
+	c->state = CS_SENDFILE;
+	io_uring_prep_send(sqe, c->sock, rbuf_addr(&w->bufs, c->buf), c->send_len,
+			   MSG_WAITALL | MSG_MORE | MSG_NOSIGNAL);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	conn_tag(w, c, sqe, OP_SF_HEAD);
+	conn_touch(w, c);
+}
+
+void sendfile_head_done(struct worker *w, struct conn *c, int res)
+{
+	if (res < 0 || (uint32_t)res != c->send_len) {
+		conn_close(w, c);
+		return;
+	}
+	sendfile_pump(w, c);
+}
+
+void sendfile_pump(struct worker *w, struct conn *c)
+{
+	while (c->off < c->end) {
+		uint64_t left = c->end - c->off;
+		size_t n = left < (1u << 30) ? (size_t)left : (1u << 30);
+		off_t off = (off_t)c->off;
+		ssize_t r = sendfile(c->fd, c->file, &off, n);
+
+		if (r > 0) {
+			c->off += (uint64_t)r;
+			c->tx += (uint64_t)r;
+			conn_touch(w, c);
+			if ((size_t)r < n) {
+				/* Short: the socket is full. Waiting now saves the
+				 * call that would only say EAGAIN. */
+				conn_wait_writable(w, c);
+				return;
+			}
+			continue;
+		}
+		if (r < 0 && errno == EAGAIN) {
+			conn_wait_writable(w, c);
+			return;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		/* 0: the file shrank under us; else the peer is gone. */
+		conn_close(w, c);
+		return;
+	}
+	conn_body_done(w, c);
+}

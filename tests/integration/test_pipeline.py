@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""Pipelined requests answered in batches.
+
+- 16 GETs of a cached small file in one write: 16 right responses in order,
+  and the metrics say they left in one send (one batch of 16).
+- A mix in one write: cached file, HEAD, 304, a range, 404, 405, a redirect,
+  a listing, a large file (sendfile) and an uncached file between cached
+  ones: every response right and in request order (the ones that need a
+  statx, an open or a file body end a batch and are answered after it).
+- 400 requests of a 1000-byte file in one write: more than one response
+  buffer, so several batches; all 400 right, in order.
+- Request bodies (Content-Length) between pipelined requests are skipped.
+- A bad request or `Connection: close` in the middle: the responses before
+  it, its own, then the connection closes; nothing after it is answered.
+- HTTP/1.0 requests (no keep-alive) pipelined: one answer, then close.
+"""
+import os
+import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (Server, case, check, finish, free_port, make_tree,  # noqa: E402
+                     metrics_scrape, metrics_val, request)
+
+SMALL = b"pipelined small file\n" * 20
+K1 = (bytes(range(256)) * 4)[:1000]
+BIG = os.urandom(3 << 20)
+UNCACHED = b"u" * 3000
+_, root = make_tree({"s.txt": SMALL, "k1.bin": K1, "big.bin": BIG,
+                     "u.bin": UNCACHED, "d/a.txt": b"a", "d/b.txt": b"b"})
+mport = free_port()
+srv = Server(root, threads=1, extra=["--metrics", "127.0.0.1:%d" % mport,
+                                     "--cache-file-size", "16K"])
+
+
+def counters():
+    s = metrics_scrape(mport)
+    return (metrics_val(s, "ringserve_pipeline_batches_total"),
+            metrics_val(s, "ringserve_pipeline_batched_responses_total"))
+
+
+def warm(c, path):
+    """A first GET on this connection's worker puts the file in its cache."""
+    c.send(request(path))
+    r = c.read_response()
+    check(r.status == 200, "warm-up %s: %r" % (path, r))
+
+
+@case
+def t_sixteen_in_one_send():
+    with srv.connect() as c:
+        warm(c, "/s.txt")
+        b0, n0 = counters()
+        c.send(b"".join(request("/s.txt") for _ in range(16)))
+        for i in range(16):
+            r = c.read_response()
+            check(r.status == 200 and r.body == SMALL, "response %d: %r" % (i, r))
+        b1, n1 = counters()
+        check(b1 - b0 == 1 and n1 - n0 == 16,
+              "16 pipelined cached GETs: %d batches, %d batched responses "
+              "(want 1 and 16)" % (b1 - b0, n1 - n0))
+
+
+@case
+def t_mixed_in_order():
+    with srv.connect() as c:
+        warm(c, "/s.txt")
+        etag = None
+        c.send(request("/s.txt"))
+        r = c.read_response()
+        etag = r.headers.get("etag")
+        reqs = [
+            (request("/s.txt"), "GET", 200, SMALL),
+            (request("/s.txt", method="HEAD"), "HEAD", 200, b""),
+            (request("/s.txt", headers=["If-None-Match: %s" % etag]), "GET", 304, b""),
+            (request("/s.txt", headers=["Range: bytes=5-9"]), "GET", 206, SMALL[5:10]),
+            (request("/nope.txt"), "GET", 404, None),
+            (request("/s.txt", method="DELETE"), "GET", 405, None),
+            (request("/s.txt"), "GET", 200, SMALL),
+            (request("/d"), "GET", 301, None),
+            (request("/d/"), "GET", 200, None),
+            (request("/s.txt"), "GET", 200, SMALL),
+            (request("/big.bin"), "GET", 200, BIG),
+            (request("/s.txt"), "GET", 200, SMALL),
+            (request("/u.bin"), "GET", 200, UNCACHED),
+            (request("/s.txt"), "GET", 200, SMALL),
+            (request("/big.bin", headers=["Range: bytes=1000-1999"]), "GET", 206, BIG[1000:2000]),
+            (request("/s.txt"), "GET", 200, SMALL),
+        ]
+        c.send(b"".join(r[0] for r in reqs))
+        for i, (_, method, status, body) in enumerate(reqs):
+            r = c.read_response(method)
+            check(r.status == status, "mixed %d: status %d, want %d" % (i, r.status, status))
+            if body is not None:
+                check(r.body == body, "mixed %d: body of %d bytes, want %d"
+                      % (i, len(r.body), len(body)))
+            if i == 8:
+                check(b"a.txt" in r.body and b"b.txt" in r.body, "listing: %r" % r.body[:200])
+        c.send(request("/s.txt"))
+        check(c.read_response().body == SMALL, "connection usable after the mix")
+
+
+@case
+def t_many_batches():
+    n = 400
+    with srv.connect() as c:
+        warm(c, "/k1.bin")
+        b0, n0 = counters()
+        c.send(b"".join(request("/k1.bin") for _ in range(n)))
+        for i in range(n):
+            r = c.read_response()
+            check(r.status == 200 and r.body == K1, "response %d of %d: %r" % (i, n, r))
+        b1, n1 = counters()
+        check(b1 - b0 >= 2, "%d responses of ~1.2 KB need more than one 64 KiB "
+              "batch: %d batches" % (n, b1 - b0))
+        check(n1 - n0 >= n - 2 * (b1 - b0), "batched responses %d of %d" % (n1 - n0, n))
+
+
+@case
+def t_bodies_skipped():
+    with srv.connect() as c:
+        warm(c, "/s.txt")
+        body_req = (b"GET /s.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n"
+                    b"hello world")
+        c.send(body_req + request("/s.txt") + body_req + request("/s.txt"))
+        for i in range(4):
+            r = c.read_response()
+            check(r.status == 200 and r.body == SMALL, "with bodies, %d: %r" % (i, r))
+
+
+@case
+def t_bad_request_ends_it():
+    with srv.connect() as c:
+        warm(c, "/s.txt")
+        c.send(request("/s.txt") + request("/s.txt") + b"BAD\x01 / HTTP/1.1\r\n\r\n"
+               + request("/s.txt"))
+        for i in range(2):
+            r = c.read_response()
+            check(r.status == 200 and r.body == SMALL, "before the bad one, %d: %r" % (i, r))
+        r = c.read_response()
+        check(r.status == 400, "the bad request: %r" % r)
+        check(c.closed_by_peer(), "closed after the 400, nothing more answered")
+
+
+@case
+def t_close_ends_it():
+    with srv.connect() as c:
+        warm(c, "/s.txt")
+        c.send(request("/s.txt") + request("/s.txt", headers=["Connection: close"])
+               + request("/s.txt") + request("/s.txt"))
+        for i in range(2):
+            r = c.read_response()
+            check(r.status == 200 and r.body == SMALL, "up to the close, %d: %r" % (i, r))
+        check(r.headers.get("connection", "").lower() == "close", "says close: %r" % r)
+        check(c.closed_by_peer(), "closed after Connection: close")
+
+
+@case
+def t_http10():
+    with srv.connect() as c:
+        warm(c, "/s.txt")
+        c.send(request("/s.txt", version="HTTP/1.0") * 3)
+        r = c.read_response()
+        check(r.status == 200 and r.body == SMALL, "HTTP/1.0: %r" % r)
+        check(c.closed_by_peer(), "HTTP/1.0 without keep-alive: closed after one")
+
+
+finish()
