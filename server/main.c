@@ -19,6 +19,7 @@
 #include "alog.h"
 #include "config.h"
 #include "direct.h"
+#include "limits.h"
 #include "listen.h"
 #include "log.h"
 #include "metrics.h"
@@ -38,32 +39,6 @@ static rlim_t raise_limit(int res)
 		getrlimit(res, &rl);
 	}
 	return rl.rlim_cur;
-}
-
-/* RLIMIT_NOFILE bounds two things: the process's descriptors, which every
- * worker shares (a socket per connection, the cache's open files, uncached
- * opens in flight, O_DIRECT transfers, listeners and logs), and each
- * worker's fixed file table (pipes and a slot per connection). Fit the
- * defaults under it: shrink the cache when the limit is small, then give
- * the rest to connections. */
-static void fit_limits(struct config *cfg, rlim_t nofile)
-{
-	rlim_t misc = 64 + 2 * (rlim_t)cfg->threads;
-	rlim_t room = nofile > misc + 128 ? nofile - misc : 128;
-	rlim_t per = room / cfg->threads;
-	rlim_t table = nofile > worker_sock_base(cfg) + 16 ? nofile - worker_sock_base(cfg) : 16;
-
-	if (per < 64)
-		per = 64;
-	if (cfg->cache_entries > per / 4)
-		cfg->cache_entries = (unsigned)(per / 4);
-	if (cfg->max_conns)
-		return;
-	rlim_t budget = per - cfg->cache_entries;
-	rlim_t n = budget >= 2048 ? budget - 1024 : budget / 2;
-	if (n > table)
-		n = table;
-	cfg->max_conns = n > 65536 ? 65536 : n < 16 ? 16 : (unsigned)n;
 }
 
 /* True when memory the kernel pins for us is charged to RLIMIT_MEMLOCK:
@@ -315,7 +290,9 @@ static void reopen_access_log(struct server *srv, struct worker *ws, unsigned n)
 	log_warn("access log reopened, but a worker did not move over; the old descriptor stays open");
 }
 
-static void print_banner(const struct config *cfg, const struct worker *w)
+/* fit_note: what limits_fit() reduced ("" when nothing). */
+static void print_banner(const struct config *cfg, const struct worker *w, rlim_t nofile,
+			 const char *fit_note)
 {
 	static const char *const formats[] = { "common", "combined", "json" };
 	char addr[80], direct[96], extra[512];
@@ -334,7 +311,10 @@ static void print_banner(const struct config *cfg, const struct worker *w)
 		n += snprintf(extra + n, sizeof(extra) - (size_t)n, ", access log %s (%s)",
 			      cfg->access_log, formats[cfg->log_format]);
 	if (cfg->metrics_str)
-		snprintf(extra + n, sizeof(extra) - (size_t)n, ", metrics on %s", cfg->metrics_str);
+		n += snprintf(extra + n, sizeof(extra) - (size_t)n, ", metrics on %s", cfg->metrics_str);
+	if (fit_note[0])
+		snprintf(extra + n, sizeof(extra) - (size_t)n, ", RLIMIT_NOFILE %llu: %s",
+			 (unsigned long long)nofile, fit_note);
 	fprintf(stderr, "ringserve %s: listening on %s, root %s, %u thread%s, ring %u, "
 		"max %u connections/thread, %s, %s, %s, splice chunk %zu, %s%s\n",
 		RS_VERSION, addr, cfg->root, cfg->threads, cfg->threads == 1 ? "" : "s",
@@ -373,7 +353,8 @@ int main(int argc, char **argv)
 	raise_limit(RLIMIT_MEMLOCK);
 	/* Buffers hold a statx result at their tail: keep them page-sized. */
 	cfg.buf_size = (cfg.buf_size + 4095) & ~(uint64_t)4095;
-	fit_limits(&cfg, nofile);
+	char fit_note[256];
+	limits_fit(&cfg, nofile, fit_note, sizeof(fit_note));
 	fit_memlock(&srv, &cfg);
 	if (open_access_log(&srv, &cfg))
 		return 1;
@@ -410,7 +391,7 @@ int main(int argc, char **argv)
 	    metrics_open(&metrics, &srv, ws, cfg.threads) == 0 &&
 	    (!cfg.user[0] || drop_privileges(cfg.user) == 0) && metrics_start(&metrics) == 0) {
 		release_workers(ws, cfg.threads);
-		print_banner(&cfg, &ws[0]);
+		print_banner(&cfg, &ws[0], nofile, fit_note);
 		while (sigwait(&sigs, &sig) == 0 && (sig == SIGHUP || sig == SIGUSR1))
 			reopen_access_log(&srv, ws, cfg.threads);
 		log_info("%s: closing listeners, draining (at most %u s)", strsignal(sig),
