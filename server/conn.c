@@ -538,16 +538,21 @@ static bool more_input(const struct conn *c)
 	return c->in_len > c->head_len || c->held_head >= 0;
 }
 
-/* Append buf[0..len) to the batch, opening one when more requests wait.
- * False: send it on its own, now. */
-static bool batch_take(struct worker *w, struct conn *c, size_t len)
+/* Append the response (buf[0..head) then body[0..blen)) to the batch,
+ * opening one when more requests wait. False: it goes on its own, now. */
+static bool batch_take(struct worker *w, struct conn *c, size_t head, const char *body,
+		       size_t blen)
 {
+	size_t len = head + blen;
+
 	if (!(c->flags & CF_SYNC))
 		return false;
 	if (!(c->flags & CF_GATHER)) {
 		if (!more_input(c))
 			return false;
-		/* The response's own buffer becomes the batch: no copy. */
+		/* The response's own buffer becomes the batch. */
+		if (blen)
+			memcpy(rbuf_addr(&w->bufs, c->buf) + head, body, blen);
 		c->obuf = c->buf;
 		c->buf = -1;
 		c->olen = (uint32_t)len;
@@ -556,7 +561,10 @@ static bool batch_take(struct worker *w, struct conn *c, size_t len)
 	} else if (c->olen + len > w->bufs.size) {
 		return conn_defer(w, c);
 	} else {
-		memcpy(rbuf_addr(&w->bufs, c->obuf) + c->olen, rbuf_addr(&w->bufs, c->buf), len);
+		char *o = rbuf_addr(&w->bufs, c->obuf) + c->olen;
+		memcpy(o, rbuf_addr(&w->bufs, c->buf), head);
+		if (blen)
+			memcpy(o + head, body, blen);
 		c->olen += (uint32_t)len;
 	}
 	c->tx = len;
@@ -615,9 +623,16 @@ static void on_batch(struct worker *w, struct conn *c, int res)
 /* Send buf[0..len) as the whole response (or append it to the batch). */
 void conn_send_whole(struct worker *w, struct conn *c, size_t len)
 {
-	if (batch_take(w, c, len))
+	conn_send_mem(w, c, len, NULL, 0);
+}
+
+void conn_send_mem(struct worker *w, struct conn *c, size_t head, const char *body, size_t blen)
+{
+	if (batch_take(w, c, head, body, blen))
 		return;
-	send_whole_now(w, c, len);
+	if (blen)
+		memcpy(rbuf_addr(&w->bufs, c->buf) + head, body, blen);
+	send_whole_now(w, c, head + blen);
 }
 
 bool conn_take_buf(struct worker *w, struct conn *c)

@@ -446,10 +446,9 @@ static bool send_cached(struct worker *w, struct conn *c)
 	uint64_t len = c->nparts ? c->end - c->off : 0;
 	if (head + len > w->bufs.size)
 		return false;
-	memcpy(buf_of(w, c) + head, e->data + c->off, len);
 	if (len)
 		c->spath = SP_CACHE;
-	conn_send_whole(w, c, head + len);
+	conn_send_mem(w, c, head, e->data + c->off, len);
 	return true;
 }
 
