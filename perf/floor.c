@@ -195,11 +195,10 @@ static int take_request(struct conn *c)
 	stop = path;
 	while (stop < end && *stop != ' ' && *stop != '?' && *stop != '\r')
 		stop++;
-	c->in_off += (size_t)(end + 4 - p);
+	f = lookup(path, (size_t)(stop - path));
+	c->in_off += (size_t)(end + 4 - p);     /* this request is consumed */
 	if (c->in_off == c->in_len)
 		c->in_off = c->in_len = 0;
-
-	f = lookup(path, (size_t)(stop - path));
 	if (!f) {
 		c->out = not_found;
 		c->out_len = sizeof(not_found) - 1;
@@ -352,7 +351,7 @@ static void accept_all(int lfd, int ep)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			return; /* EAGAIN, or EMFILE: retried on the next edge */
+			return; /* EAGAIN; or EMFILE: retried on the next wakeup */
 		}
 		/* Pipelined responses must not wait for the peer's ACK. */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
