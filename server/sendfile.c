@@ -47,6 +47,10 @@ bool sendfile_wanted(struct worker *w, struct conn *c, bool forced)
 		return true;
 	if (c->end - c->off < w->cfg->sendfile_min)
 		return false;
+	/* A file the cache keeps in memory is read once, then sent from
+	 * there (and joins pipelined batches): cheaper than any syscall. */
+	if (e && e->size <= w->fcache.data_size && c->send_len + e->size <= w->bufs.size)
+		return false;
 	/* A cached file is checked whole, so every range of it is covered. */
 	if (e && e->fd == c->file) {
 		if (e->hot_ms && w->now_ms - e->hot_ms < HOT_TRUST_MS)
