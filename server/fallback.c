@@ -63,8 +63,10 @@ void fallback_format(unsigned mask, char *out, size_t cap)
 		if (!(mask & names[i].bit))
 			continue;
 		int r = snprintf(out + n, cap - n, "%s%s", n ? "," : "", names[i].name);
-		if (r < 0 || (size_t)r >= cap - n)
-			return; /* cut: snprintf left it terminated */
+		if (r < 0 || (size_t)r >= cap - n) {
+			out[n] = '\0'; /* whole names only */
+			return;
+		}
 		n += (size_t)r;
 	}
 }

@@ -371,6 +371,29 @@ static int apply_disable(unsigned *disabled)
 	return 0;
 }
 
+/* --check-config: everything that can be known without binding or
+ * starting workers: the options and the file (config_parse did those), the
+ * root is a directory, the --user exists. */
+static int check_config(const struct config *cfg, unsigned disabled)
+{
+	int fd = open_root(cfg->root);
+
+	if (fd < 0)
+		return 2;
+	close(fd);
+	if (cfg->user[0] && !getpwnam(cfg->user)) {
+		fprintf(stderr, "ringserve: --user: no such user '%s'\n", cfg->user);
+		return 2;
+	}
+	config_print(cfg, stdout);
+	if (disabled) {
+		char names[128];
+		fallback_format(disabled, names, sizeof(names));
+		printf("# RINGSERVE_DISABLE=%s (testing aid)\n", names);
+	}
+	return fflush(stdout) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct config cfg;
@@ -386,6 +409,8 @@ int main(int argc, char **argv)
 	log_level = (int)cfg.log_level; /* the enum's order is log.h's */
 	if (apply_disable(&disabled))
 		return 2;
+	if (cfg.check_config)
+		return check_config(&cfg, disabled);
 	if (ring_available(msg, sizeof(msg))) {
 		fprintf(stderr, "ringserve: %s\n", msg);
 		return 1;
