@@ -25,6 +25,7 @@
 #include "metrics.h"
 #include "resid.h"
 #include "ring.h"
+#include "url.h"
 #include "worker.h"
 
 /* Raise a soft limit to its hard limit; returns the soft limit in force. */
@@ -327,9 +328,13 @@ static void describe_direct(const struct config *cfg, char *out, size_t cap)
 static void print_banner(const struct config *cfg, const struct worker *w, unsigned disabled)
 {
 	static const char *const formats[] = { "common", "combined", "json" };
-	char addr[80], direct[128], extra[512];
+	char addr[80], direct[128], extra[512], urls[256] = "";
+	struct sockaddr_storage ss;
+	socklen_t slen = sizeof(ss);
 
 	listen_describe(w->listen_fd, addr, sizeof(addr));
+	if (getsockname(w->listen_fd, (struct sockaddr *)&ss, &slen) == 0)
+		url_for_listener((struct sockaddr *)&ss, slen, urls, sizeof(urls));
 	describe_direct(cfg, direct, sizeof(direct));
 	int n = snprintf(extra, sizeof(extra), "%s", w->send_zc ? ", SEND_ZC" :
 			 cfg->send_zc ? ", no SEND_ZC (kernel)" : "");
@@ -344,12 +349,12 @@ static void print_banner(const struct config *cfg, const struct worker *w, unsig
 		snprintf(extra + n, sizeof(extra) - (size_t)n, ", RINGSERVE_DISABLE=%s (testing)", names);
 	}
 	fprintf(stderr, "ringserve %s: listening on %s, root %s, %u thread%s, ring %u, "
-		"max %u connections/thread, %s, %s, %s, splice chunk %zu, %s%s\n",
+		"max %u connections/thread, %s, %s, %s, splice chunk %zu, %s%s; open %s\n",
 		RS_VERSION, addr, cfg->root, cfg->threads, cfg->threads == 1 ? "" : "s",
 		cfg->ring_entries, cfg->max_conns, ring_features_str(&w->ring),
 		w->pbufs.active ? "provided buffer ring" : "no buffer ring (plain recv)",
 		w->bufs.registered ? "registered buffers" : "unregistered buffers (RLIMIT_MEMLOCK)",
-		w->pipes.size, direct, extra);
+		w->pipes.size, direct, extra, urls);
 }
 
 /* RINGSERVE_DISABLE (fallback.h), read once: the rings, the residency
