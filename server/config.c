@@ -72,9 +72,9 @@ struct spec {
 
 static const struct spec specs[] = {
 	{ O_CONFIG, "config", K_STR, 0, 4096, P(config_file), "FILE",
-	  "read options from FILE first, one 'name = value' a line; the command line wins", NULL },
+	  "read options from FILE first ('name = value' lines); the command line wins", NULL },
 	{ O_CHECKCONF, "check-config", K_FLAG, 1, 0, U(check_config), NULL,
-	  "check the options and FILE, print the effective settings and exit", NULL },
+	  "check options and FILE, print the settings in force and exit", NULL },
 	{ O_ROOT, "root", K_STR, 0, 4096, P(root), "DIR",
 	  "serve the files under DIR, like the ROOT operand", NULL },
 	{ 'p', "port", K_UINT, 0, 65535, U(port), "PORT",
@@ -536,11 +536,18 @@ static void usage(FILE *out)
 	      "  applies, and an option it names replaces every value the file gave that\n"
 	      "  option. --check-config prints the result in this syntax and exits 0, or\n"
 	      "  prints FILE:LINE and the reason and exits 2.\n", out);
-	fprintf(out, "\nEnvironment:\n"
-		"  RINGSERVE_DISABLE=NAME,... is a testing aid, read once at start: behave as\n"
-		"  on a kernel without the named features, so that each fallback the startup\n"
-		"  line can name runs here (the startup line then says RINGSERVE_DISABLE).\n"
-		"  NAME is one of: %s.\n", fallback_names);
+	fputs("\nEnvironment:\n"
+	      "  RINGSERVE_DISABLE=NAME,... is a testing aid, read once at start: behave as\n"
+	      "  on a kernel without the named features, so that each fallback the startup\n"
+	      "  line can name runs here (the startup line then says RINGSERVE_DISABLE).\n"
+	      "  NAME is one of: ", out);
+	for (const char *n = fallback_names; *n; n++) {
+		if (*n == ',')
+			fputs(", ", out);
+		else
+			fputc(*n, out);
+	}
+	fputs(".\n", out);
 }
 
 /* One "name = value" line; a value that cannot be written (a control
