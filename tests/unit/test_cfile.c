@@ -310,6 +310,7 @@ static void test_file(void)
 	CHECK(strstr(err_text, "not a regular file") != NULL);
 	/* --help needs no readable file. */
 	write_file("port = bad\n");
+	free(out_text);
 	FILE *out = open_memstream(&out_text, &elen);
 	char *argv2[] = { (char *)"ringserve", (char *)"--config", path, (char *)"--help", NULL };
 	CHECK(config_parse(&c, 4, argv2, out, stderr) == 1);
