@@ -33,6 +33,22 @@ def options(help_text):
     return out
 
 
+def sections(help_text):
+    """(title, text) for each "Heading:" paragraph after the options in
+    --help (the configuration file, the environment)."""
+    out, cur = [], None
+    for line in help_text.splitlines():
+        m = re.match(r"^([A-Z][a-z ]+):$", line)
+        if m:
+            cur = [m.group(1).upper(), []]
+            out.append(cur)
+        elif cur and line.startswith("  ") and line.strip():
+            cur[1].append(line.strip())
+        else:
+            cur = None
+    return [(t, " ".join(words)) for t, words in out]
+
+
 def main():
     binary, dest = sys.argv[1], sys.argv[2]
     help_text = subprocess.run([binary, "--help"], capture_output=True,
@@ -63,6 +79,9 @@ def main():
         for d in detail:
             r.append(".br")
             r.append(esc(d))
+    for title, text in sections(help_text):
+        r.append(".SH %s" % title)
+        r.append(esc(text))
     r.append(".SH SIGNALS")
     r.append(".TP")
     r.append("\\fBSIGTERM\\fR, \\fBSIGINT\\fR")
@@ -113,6 +132,13 @@ def main():
     r.append("Usage error: a bad option or value, or ROOT not a directory.")
     r.append(".SH FILES")
     r.append(".TP")
+    r.append(".I /etc/ringserve/ringserve.conf")
+    r.append("The configuration ringserve.service starts ringserve with (under another")
+    r.append("installation prefix, PREFIX/etc/ringserve/ringserve.conf).")
+    r.append(".TP")
+    r.append(".I /usr/share/doc/ringserve/examples/ringserve.conf.example")
+    r.append("Every option with its description, range and default, commented out.")
+    r.append(".TP")
     r.append(".I /etc/mime.types")
     r.append("Media types by file extension (Debian's media\\-types package).")
     r.append(".TP")
@@ -129,6 +155,16 @@ def main():
     r.append(".PP")
     r.append(".RS")
     r.append("ringserve \\-p 80 \\-\\-user www\\-data /srv/www")
+    r.append(".RE")
+    r.append(".PP")
+    r.append("Read the settings from a file, one overridden on the command line; check")
+    r.append("a file before a restart:")
+    r.append(".PP")
+    r.append(".RS")
+    r.append(".nf")
+    r.append("ringserve \\-\\-config /etc/ringserve/ringserve.conf \\-\\-port 8080")
+    r.append("ringserve \\-\\-config /etc/ringserve/ringserve.conf \\-\\-check\\-config")
+    r.append(".fi")
     r.append(".RE")
     r.append(".PP")
     r.append("Load test one worker pinned to CPU 0 from CPU 1:")

@@ -5,6 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Set once by main before the workers start, read-only afterwards. */
+static unsigned avoided;
+
+void ring_avoid(unsigned avoid)
+{
+	avoided = avoid;
+}
+
 int ring_available(char *msg, size_t msglen)
 {
 	struct io_uring r;
@@ -63,12 +71,14 @@ int ring_init(struct ring *r, unsigned entries, unsigned cq_mult, unsigned sqpol
 	}
 	/* Completions run only when this thread enters the kernel: no IPIs,
 	 * no task-work interruptions in the middle of a loop turn. */
-	ret = try_init(r, entries, cq, IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN, 0);
+	ret = avoided & RING_AVOID_DEFER_TASKRUN ? -EINVAL :
+		try_init(r, entries, cq, IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN, 0);
 	if (ret == 0) {
 		r->features = RING_F_SINGLE_ISSUER | RING_F_DEFER_TASKRUN;
 		goto done;
 	}
-	ret = try_init(r, entries, cq, IORING_SETUP_COOP_TASKRUN, 0);
+	ret = avoided & RING_AVOID_COOP_TASKRUN ? -EINVAL :
+		try_init(r, entries, cq, IORING_SETUP_COOP_TASKRUN, 0);
 	if (ret == 0) {
 		r->features = RING_F_COOP_TASKRUN;
 		goto done;
@@ -118,7 +128,8 @@ int ring_probe_ops(struct ring *r, const int *ops, size_t n, const char **missin
 		return -EOPNOTSUPP;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (!io_uring_opcode_supported(p, ops[i])) {
+		if (!io_uring_opcode_supported(p, ops[i]) ||
+		    (ops[i] == IORING_OP_SEND_ZC && (avoided & RING_AVOID_SEND_ZC))) {
 			*missing = op_name(ops[i]);
 			ret = -EOPNOTSUPP;
 			break;

@@ -41,6 +41,15 @@ static inline uint32_t ring_ud_slot(uint64_t ud) { return (uint32_t)ud; }
  * explanation in msg (io_uring disabled by sysctl or seccomp, old kernel). */
 int ring_available(char *msg, size_t msglen);
 
+/* Testing aid (RINGSERVE_DISABLE): behave as a kernel without these, for
+ * every ring created afterwards. Call before any ring_init. */
+enum ring_avoid {
+	RING_AVOID_DEFER_TASKRUN = 1u << 0, /* ring_init skips SINGLE_ISSUER|DEFER_TASKRUN */
+	RING_AVOID_COOP_TASKRUN = 1u << 1,  /* ... and COOP_TASKRUN */
+	RING_AVOID_SEND_ZC = 1u << 2,       /* ring_probe_ops reports SEND_ZC missing */
+};
+void ring_avoid(unsigned avoid);
+
 /* Create a ring of `entries` SQEs and a CQ `cq_mult` times larger, with the
  * best task-running mode the kernel accepts (SINGLE_ISSUER|DEFER_TASKRUN,
  * then COOP_TASKRUN, then plain). sqpoll_idle_ms > 0 asks for a kernel

@@ -5,15 +5,20 @@
  * cannot disagree. Numbers are parsed by hand because strtoul() accepts
  * leading blanks, signs ("-1" wraps to ULONG_MAX) and base prefixes. */
 #include "config.h"
+#include "cfile.h"
+#include "fallback.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define PROG "ringserve"
@@ -43,6 +48,7 @@ enum {
 	O_SERVERHDR, O_MAXRANGES, O_CACHEENT, O_CACHEVAL, O_CACHEFILE,
 	O_DTHRESH, O_DDEPTH, O_DCHUNK, O_DXFERS, O_SQPOLL, O_SENDZC, O_TRANSFER, O_USER, O_LOGLEVEL,
 	O_NOPIN, O_ACCESSLOG, O_LOGFORMAT, O_LOGBUF, O_METRICS, O_SFMIN,
+	O_CONFIG, O_CHECKCONF, O_ROOT,
 };
 
 struct spec {
@@ -65,6 +71,12 @@ struct spec {
 #define NONE 0, 0
 
 static const struct spec specs[] = {
+	{ O_CONFIG, "config", K_STR, 0, 4096, P(config_file), "FILE",
+	  "read options from FILE first ('name = value' lines); the command line wins", NULL },
+	{ O_CHECKCONF, "check-config", K_FLAG, 1, 0, U(check_config), NULL,
+	  "check options and FILE, print the settings in force and exit", NULL },
+	{ O_ROOT, "root", K_STR, 0, 4096, P(root), "DIR",
+	  "serve the files under DIR, like the ROOT operand", NULL },
 	{ 'p', "port", K_UINT, 0, 65535, U(port), "PORT",
 	  "TCP port; 0 lets the kernel pick", NULL },
 	{ 'b', "bind", K_BIND, 0, 0, NONE, "ADDR",
@@ -218,6 +230,7 @@ static void set_defaults(struct config *cfg)
 	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&cfg->bind_addr;
 
 	memset(cfg, 0, sizeof(*cfg));
+	cfg->config_file = "";
 	cfg->root = ".";
 	/* "::" with IPV6_V6ONLY off serves both families; listen code falls
 	 * back to 0.0.0.0 when the host has no IPv6. */
@@ -515,6 +528,91 @@ static void usage(FILE *out)
 	}
 	fputs("\nSIZE accepts K, M and G suffixes (powers of 1024), e.g. 64K, "
 	      "8M, 1GiB.\n", out);
+	fputs("\nConfiguration file:\n"
+	      "  --config FILE reads one option a line, by its long name without the dashes:\n"
+	      "  'port = 80', 'root = /srv/www', 'cache-control = public, max-age=3600'.\n"
+	      "  Blanks around '=' are dropped; '#' starts a comment at the start of a line\n"
+	      "  or after a blank; double quotes keep blanks and '#' (\\\" and \\\\ escape);\n"
+	      "  an empty value is written \"\". A flag is its name alone or 'name = true'\n"
+	      "  ('name = false' undoes it); an option with an optional value may stand\n"
+	      "  alone too. Lines apply in order, as options would; then the command line\n"
+	      "  applies, and an option it names replaces every value the file gave that\n"
+	      "  option. --check-config prints the result in this syntax and exits 0, or\n"
+	      "  prints FILE:LINE and the reason and exits 2.\n", out);
+	fputs("\nEnvironment:\n"
+	      "  RINGSERVE_DISABLE=NAME,... is a testing aid, read once at start: behave as\n"
+	      "  on a kernel without the named features, so that each fallback the startup\n"
+	      "  line can name runs here (the startup line then says RINGSERVE_DISABLE).\n"
+	      "  NAME is one of: ", out);
+	for (const char *n = fallback_names; *n; n++) {
+		if (*n == ',')
+			fputs(", ", out);
+		else
+			fputc(*n, out);
+	}
+	fputs(".\n", out);
+}
+
+/* One "name = value" line; a value that cannot be written (a control
+ * byte, which set_string refuses anyway) becomes a comment. */
+static void print_str(FILE *out, const char *name, const char *v)
+{
+	char q[2 * 4096 + 8];
+
+	if (cfile_quote(v, q, sizeof(q)) < 0)
+		fprintf(out, "# %s: not printable\n", name);
+	else
+		fprintf(out, "%s = %s\n", name, q);
+}
+
+void config_print(const struct config *cfg, FILE *out)
+{
+	char v[48];
+
+	fputs("# " PROG " " RS_VERSION ": the settings in force (defaults, then the "
+	      "--config file, then the command line)\n", out);
+	for (size_t i = 0; i < NSPECS; i++) {
+		const struct spec *sp = &specs[i];
+
+		if (sp->val == O_CONFIG || sp->val == O_CHECKCONF)
+			continue;
+		switch (sp->kind) {
+		case K_UINT:
+		case K_SIZE:
+		case K_POW2:
+			fmt_value(v, sizeof(v), sp, get_field(cfg, sp));
+			fprintf(out, "%s = %s\n", sp->name, v);
+			break;
+		case K_ENUM:
+			fprintf(out, "%s = %s\n", sp->name, enum_word(sp, get_field(cfg, sp)));
+			break;
+		case K_STR:
+			print_str(out, sp->name, *(const char *const *)((const char *)cfg + sp->off));
+			break;
+		case K_FLAG:
+			fprintf(out, "%s = %s\n", sp->name,
+				*(const int *)((const char *)cfg + sp->off) == (int)sp->min ? "true"
+											 : "false");
+			break;
+		case K_BIND:
+			if (cfg->bind_str)
+				print_str(out, sp->name, cfg->bind_str);
+			else
+				fprintf(out, "# %s: all interfaces (:: or 0.0.0.0)\n", sp->name);
+			break;
+		case K_ADDRPORT:
+			if (cfg->metrics_str)
+				print_str(out, sp->name, cfg->metrics_str);
+			else
+				fprintf(out, "# %s: off\n", sp->name);
+			break;
+		case K_HELP:
+		case K_VERSION:
+			break;
+		default:
+			fprintf(out, "# %s: not shown\n", sp->name);
+		}
+	}
 }
 
 /* ---- option handlers ---- */
@@ -721,11 +819,270 @@ static int parse_options(struct config *cfg, int argc, char **argv,
 	return r;
 }
 
+/* ---- the configuration file ---- */
+
+/* Options named on the command line (by spec index) and the --config
+ * file among them: a first getopt pass that only looks. */
+struct cmdline_scan {
+	bool seen[NSPECS];
+	const char *file;
+	bool help;  /* --help or --version: no file is read */
+};
+
+static void scan_command_line(int argc, char **argv, struct cmdline_scan *sc)
+{
+	struct option lo[NSPECS + 1];
+	char so[2 * NSPECS + 2];
+	int saved = opterr, c;
+
+	memset(sc, 0, sizeof(*sc));
+	build_getopt(lo, so);
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
+		const struct spec *sp = c == '?' || c == ':' ? NULL : spec_of(c);
+
+		if (!sp)
+			continue; /* the real pass reports it */
+		sc->seen[sp - specs] = true;
+		if (sp->val == O_CONFIG)
+			sc->file = optarg;
+		sc->help |= sp->kind == K_HELP || sp->kind == K_VERSION;
+	}
+	opterr = saved;
+}
+
+static const struct spec *spec_named(const char *name)
+{
+	for (size_t i = 0; i < NSPECS; i++)
+		if (strcmp(specs[i].name, name) == 0)
+			return &specs[i];
+	return NULL;
+}
+
+/* "ringserve: FILE:LINE: " and the reason, on one line. */
+static int file_error(FILE *err, const char *file, unsigned line, const char *fmt, const char *a)
+{
+	/* file passed set_string: no control bytes to escape. */
+	fprintf(err, PROG ": %s:%u: ", file, line);
+	fprintf(err, fmt, a);
+	fputc('\n', err);
+	return 2;
+}
+
+/* One name = value through the option's own handler, as if given as
+ * --name=value: handle() reads getopt's optarg, so it is set here.
+ * Messages go to msg, to be prefixed with FILE:LINE. */
+static int apply_entry(struct config *cfg, const struct spec *sp, char *value, FILE *msg)
+{
+	if (sp->kind == K_FLAG && value) {
+		if (strcmp(value, "false") == 0) {
+			/* The flag's opposite: its field holds 0 or 1. */
+			*(int *)field_ptr(cfg, sp) = !sp->min;
+			return 0;
+		}
+		if (strcmp(value, "true") != 0) {
+			fprintf(msg, "--%s is a flag: write '%s', '%s = true' or '%s = false' (got ",
+				sp->name, sp->name, sp->name, sp->name);
+			put_quoted(msg, value);
+			fputc(')', msg);
+			return 2;
+		}
+	}
+	if (!value && sp->kind <= K_BIND && !optional_arg(sp))
+		return missing_arg(msg, sp);
+	optarg = value;
+	return handle(cfg, sp->val, NULL, NULL, msg);
+}
+
+/* Arenas hold the names and values of every file applied to a config, so
+ * that string options can point into them; each starts with the address
+ * of the one before. */
+static char *new_arena(struct config *cfg, size_t size)
+{
+	char *a = malloc(sizeof(char *) + size);
+
+	if (!a)
+		return NULL;
+	memcpy(a, &cfg->config_arena, sizeof(char *));
+	cfg->config_arena = a;
+	return a + sizeof(char *);
+}
+
+void config_free(struct config *cfg)
+{
+	char *a = cfg->config_arena;
+
+	while (a) {
+		char *prev;
+		memcpy(&prev, a, sizeof(prev));
+		free(a);
+		a = prev;
+	}
+	cfg->config_arena = NULL;
+}
+
+/* Apply every line of text in order; an option the command line names
+ * (skip) is only checked, on a copy, since the command line wins. */
+static int apply_text(struct config *cfg, const char *file, const char *text, size_t len,
+		      const bool *skip, FILE *err)
+{
+	size_t lines = 1;
+	char *mbuf = NULL;
+	size_t mlen = 0;
+	int r = 0;
+
+	for (size_t i = 0; i < len; i++)
+		lines += text[i] == '\n';
+	/* Each line's name and value fit in its length plus two NULs. */
+	char *arena = new_arena(cfg, len + 2 * lines);
+	FILE *msg = open_memstream(&mbuf, &mlen);
+	if (!arena || !msg) {
+		if (msg)
+			fclose(msg);
+		free(mbuf);
+		fprintf(err, PROG ": out of memory reading the config file\n");
+		return 2;
+	}
+	unsigned lineno = 0;
+	for (size_t at = 0; at <= len && r == 0;) {
+		const char *nl = memchr(text + at, '\n', len - at);
+		size_t n = nl ? (size_t)(nl - (text + at)) : len - at;
+		struct cfile_entry e;
+		const struct spec *sp;
+
+		lineno++;
+		int k = cfile_parse_line(text + at, n, arena, &e);
+		at += n + 1;
+		if (k == CFILE_EMPTY)
+			continue;
+		if (k < 0) {
+			r = file_error(err, file, lineno, "%s", cfile_strerror(k));
+			break;
+		}
+		arena += strlen(e.name) + 1 + (e.value ? strlen(e.value) + 1 : 0);
+		sp = spec_named(e.name);
+		if (!sp) {
+			r = file_error(err, file, lineno, "unknown option '%s' (see --help)", e.name);
+			break;
+		}
+		if (sp->kind == K_HELP || sp->kind == K_VERSION || sp->val == O_CONFIG ||
+		    sp->val == O_CHECKCONF) {
+			r = file_error(err, file, lineno, "'%s' is for the command line only", e.name);
+			break;
+		}
+		struct config scratch;
+		struct config *dst = cfg;
+		if (skip && skip[sp - specs]) {
+			scratch = *cfg;
+			dst = &scratch;
+		}
+		if (apply_entry(dst, sp, (char *)e.value, msg)) {
+			fflush(msg);
+			/* handle()'s messages start with the program's name and
+			 * end with a newline: keep what is between. */
+			const char *m = mbuf;
+			size_t ml = mlen;
+			if (ml >= sizeof(PROG ": ") - 1 && memcmp(m, PROG ": ", sizeof(PROG ": ") - 1) == 0) {
+				m += sizeof(PROG ": ") - 1;
+				ml -= sizeof(PROG ": ") - 1;
+			}
+			while (ml && m[ml - 1] == '\n')
+				ml--;
+			char one[512];
+			snprintf(one, sizeof(one), "%.*s", (int)ml, m);
+			r = file_error(err, file, lineno, "%s", one);
+		}
+	}
+	fclose(msg);
+	free(mbuf);
+	return r;
+}
+
+int config_apply_text(struct config *cfg, const char *file, const char *text, size_t len,
+		      FILE *err)
+{
+	return apply_text(cfg, file, text, len, NULL, err);
+}
+
+/* --config FILE: a regular file, read whole (its values stay in the
+ * arena for the life of cfg). Missing or unreadable is a usage error. */
+static int apply_file(struct config *cfg, const struct cmdline_scan *sc, FILE *err)
+{
+	const struct spec *sp = spec_of(O_CONFIG);
+	struct stat st;
+	char *text = NULL;
+	size_t len = 0, cap;
+	int fd, r;
+
+	if (set_string(cfg, sp, sc->file))
+		return bad_value(err, sp, sc->file);
+	if (!sc->file[0])
+		return 0;
+	fd = open(sc->file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		int e = fd < 0 ? errno : 0;
+		if (fd >= 0)
+			close(fd);
+		fputs(PROG ": --config ", err);
+		put_quoted(err, sc->file);
+		fprintf(err, ": %s\n", e ? strerror(e) : "not a regular file");
+		return 2;
+	}
+	/* st_size is a hint (the file may grow while read): read to EOF. */
+	cap = (size_t)st.st_size + 1;
+	text = malloc(cap);
+	while (text) {
+		if (len + 1 == cap) {
+			char *t = realloc(text, 2 * cap);
+			if (!t) {
+				free(text);
+				text = NULL;
+				break;
+			}
+			text = t;
+			cap *= 2;
+		}
+		ssize_t n = read(fd, text + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			free(text);
+			close(fd);
+			fputs(PROG ": --config ", err);
+			put_quoted(err, sc->file);
+			fprintf(err, ": %s\n", strerror(e));
+			return 2;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (!text) {
+		close(fd);
+		fprintf(err, PROG ": out of memory reading the config file\n");
+		return 2;
+	}
+	close(fd);
+	r = apply_text(cfg, sc->file, text, len, sc->seen, err);
+	free(text);
+	return r;
+}
+
 int config_parse(struct config *cfg, int argc, char **argv, FILE *out, FILE *err)
 {
+	struct cmdline_scan sc;
 	int r;
 
 	set_defaults(cfg);
+	/* The file first, then the whole command line over it. */
+	scan_command_line(argc, argv, &sc);
+	if (sc.file && !sc.help) {
+		r = apply_file(cfg, &sc, err);
+		if (r)
+			return r;
+	}
 	r = parse_options(cfg, argc, argv, out, err);
 	if (r)
 		return r;
@@ -735,6 +1092,12 @@ int config_parse(struct config *cfg, int argc, char **argv, FILE *out, FILE *err
 		fputs(" and ", err);
 		put_quoted(err, argv[optind + 1]);
 		fputs(argc - optind > 2 ? " and more)\n" : ")\n", err);
+		return 2;
+	}
+	if (optind < argc && sc.seen[spec_of(O_ROOT) - specs]) {
+		fputs(PROG ": ROOT given twice (--root and ", err);
+		put_quoted(err, argv[optind]);
+		fputs(")\n", err);
 		return 2;
 	}
 	if (optind < argc)

@@ -9,7 +9,10 @@
 #define RS_VERSION "0.1.0"
 
 struct config {
-	const char *root;          /* ROOT operand, default "." */
+	const char *config_file;   /* --config FILE, "" = none */
+	int check_config;          /* --check-config: print the effective settings, exit */
+	char *config_arena;        /* the file's names and values (config_free) */
+	const char *root;          /* ROOT operand or --root, default "." */
 	const char *bind_str;      /* as given, for messages; NULL = all interfaces */
 	struct sockaddr_storage bind_addr; /* port filled in */
 	socklen_t bind_len;
@@ -79,11 +82,27 @@ enum { TRANSFER_AUTO = 0, TRANSFER_SPLICE, TRANSFER_READ, TRANSFER_DIRECT, TRANS
 
 enum { FOLLOW_NEVER = 0, FOLLOW_INSIDE = 1, FOLLOW_ALWAYS = 2 };
 
-/* Parse argv into cfg (defaults first). Help and version go to `out`,
+/* Parse argv into cfg: defaults, then the --config file's lines (each as
+ * if given as --name=value, in order, except for options the command line
+ * names), then the command line. Help and version go to `out`,
  * errors to `err` as one line naming the option and its accepted range.
  * Returns 0 to run, 1 when help/version was printed (exit 0),
  * 2 on a usage error (exit 2). Uses getopt_long (resets optind). */
 int config_parse(struct config *cfg, int argc, char **argv, FILE *out, FILE *err);
+
+/* Apply the text of a configuration file (cfile.h's syntax) to cfg as
+ * --config does, every line in order; `file` names it in the one-line
+ * error on `err` ("ringserve: FILE:LINE: reason"). 0, or 2 on an error.
+ * cfg keeps pointers into memory this allocates: config_free(). */
+int config_apply_text(struct config *cfg, const char *file, const char *text, size_t len,
+		      FILE *err);
+
+/* The settings in force, in the configuration file's syntax (a file that
+ * gives them all back), for --check-config. */
+void config_print(const struct config *cfg, FILE *out);
+
+/* Free what config_parse or config_apply_text read from files. */
+void config_free(struct config *cfg);
 
 /* "123", "64K", "8M", "1G" (binary multiples, case-insensitive, optional
  * trailing 'B' or 'iB' e.g. "64KiB"). 0 or -EINVAL (syntax) / -ERANGE

@@ -1,5 +1,6 @@
 #include "direct.h"
 #include "conn.h"
+#include "resid.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -9,44 +10,42 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* cachestat(2): Linux 6.5, no glibc wrapper in Debian 12. */
-#ifndef SYS_cachestat
-#define SYS_cachestat 451
-#endif
-struct rs_cachestat_range {
-	uint64_t off, len;
-};
-struct rs_cachestat {
-	uint64_t nr_cache, nr_dirty, nr_writeback, nr_evicted, nr_recently_evicted;
-};
-
 /* Cold: at most a quarter of the range's pages are in the page cache.
  * A warm file is cheaper to splice from memory than to read again. */
 static bool is_cold(int fd, uint64_t off, uint64_t len)
 {
-	struct rs_cachestat_range r = { off, len };
-	struct rs_cachestat cs;
+	uint64_t cached, pages;
 
-	if (syscall(SYS_cachestat, fd, &r, &cs, 0) != 0)
-		return false; /* no cachestat: stay on the buffered path */
-	return cs.nr_cache * 4096 * 4 <= len;
+	if (resid_range(fd, off, len, &cached, &pages))
+		return false; /* residency unknown: stay on the buffered path */
+	return cached * 4 <= pages;
 }
 
-bool direct_cachestat_available(void)
+static bool use_dioalign = true;
+
+void direct_init(bool dioalign)
 {
-	struct rs_cachestat_range r = { 0, 0 };
-	struct rs_cachestat cs;
-
-	return syscall(SYS_cachestat, -1, &r, &cs, 0) != 0 && errno == EBADF;
+	use_dioalign = dioalign;
 }
 
-/* File offset alignment for O_DIRECT, 0 when it cannot be used. */
+bool direct_dioalign(void)
+{
+	return use_dioalign;
+}
+
+/* File offset alignment for O_DIRECT, 0 when it cannot be used. Kernels
+ * before 6.1 (or RINGSERVE_DISABLE=dioalign) do not fill STATX_DIOALIGN:
+ * the file opened with O_DIRECT, so its filesystem takes direct I/O, and
+ * those kernels cap a block device's logical block size at the page size,
+ * so page-aligned offsets, lengths and buffers always qualify. */
 static uint32_t dio_align(int fd, size_t chunk)
 {
 	struct statx st;
 
-	if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &st) || !(st.stx_mask & STATX_DIOALIGN))
+	if (statx(fd, "", AT_EMPTY_PATH, use_dioalign ? STATX_DIOALIGN : STATX_BASIC_STATS, &st))
 		return 0;
+	if (!use_dioalign || !(st.stx_mask & STATX_DIOALIGN))
+		return chunk % 4096 ? 0 : 4096;
 	/* Buffers are page-aligned and chunks page multiples. */
 	if (!st.stx_dio_offset_align || st.stx_dio_mem_align > 4096 ||
 	    st.stx_dio_offset_align > 4096 || chunk % st.stx_dio_offset_align)

@@ -2,10 +2,11 @@
  * buffers, several reads in flight, sent in order as they complete.
  *
  * A file of at least --direct-threshold bytes whose range is mostly not in
- * the page cache (cachestat(2)) is read around the page cache: the disk
- * runs at its full rate and the cache keeps the hot set instead of filling
- * with a one-off download. Anything else (warm file, O_DIRECT refused as on
- * tmpfs, no cachestat, no free transfer) takes the buffered paths. */
+ * the page cache (resid.c: cachestat(2), or mincore(2) before Linux 6.5)
+ * is read around the page cache: the disk runs at its full rate and the
+ * cache keeps the hot set instead of filling with a one-off download.
+ * Anything else (warm file, O_DIRECT refused as on tmpfs, residency
+ * unknown, no free transfer) takes the buffered paths. */
 #ifndef RS_DIRECT_H
 #define RS_DIRECT_H
 
@@ -40,9 +41,11 @@ struct direct_xfer {
 	struct direct_slot slot[DIRECT_MAX_DEPTH];
 };
 
-/* cachestat(2) is there (Linux 6.5): without it no file is known to be
- * cold and O_DIRECT is used only when forced (--transfer=direct). */
-bool direct_cachestat_available(void);
+/* Before the workers start: false behaves as a kernel without
+ * STATX_DIOALIGN (RINGSERVE_DISABLE=dioalign), whose O_DIRECT offsets are
+ * then aligned to the page size. */
+void direct_init(bool dioalign);
+bool direct_dioalign(void);
 
 /* Start an O_DIRECT transfer of [c->off, c->end) after the head in the
  * response buffer, when the file qualifies (forced: whatever its size and

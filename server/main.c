@@ -19,11 +19,14 @@
 #include "alog.h"
 #include "config.h"
 #include "direct.h"
+#include "fallback.h"
 #include "limits.h"
 #include "listen.h"
 #include "log.h"
 #include "metrics.h"
+#include "resid.h"
 #include "ring.h"
+#include "url.h"
 #include "worker.h"
 
 /* Raise a soft limit to its hard limit; returns the soft limit in force. */
@@ -290,21 +293,34 @@ static void reopen_access_log(struct server *srv, struct worker *ws, unsigned n)
 	log_warn("access log reopened, but a worker did not move over; the old descriptor stays open");
 }
 
+/* How cold files are found and aligned, for the startup line. */
+static void describe_direct(const struct config *cfg, char *out, size_t cap)
+{
+	const char *align = direct_dioalign() ? "alignment per file from statx"
+					      : "no STATX_DIOALIGN: 4096-byte alignment";
+
+	if (!cfg->direct_threshold && cfg->transfer != TRANSFER_DIRECT)
+		snprintf(out, cap, "O_DIRECT off");
+	else if (resid_method() == RESID_CACHESTAT)
+		snprintf(out, cap, "cachestat, O_DIRECT for cold files (%s)", align);
+	else
+		snprintf(out, cap, "no cachestat: residency from mincore, O_DIRECT for cold files (%s)",
+			 align);
+}
+
 /* fit_note: what limits_fit() reduced ("" when nothing). */
-static void print_banner(const struct config *cfg, const struct worker *w, rlim_t nofile,
-			 const char *fit_note)
+static void print_banner(const struct config *cfg, const struct worker *w, unsigned disabled,
+			 rlim_t nofile, const char *fit_note)
 {
 	static const char *const formats[] = { "common", "combined", "json" };
-	char addr[80], direct[96], extra[512];
+	char addr[80], direct[128], extra[512], urls[256] = "";
+	struct sockaddr_storage ss;
+	socklen_t slen = sizeof(ss);
 
 	listen_describe(w->listen_fd, addr, sizeof(addr));
-	if (!cfg->direct_threshold && cfg->transfer != TRANSFER_DIRECT)
-		snprintf(direct, sizeof(direct), "O_DIRECT off");
-	else if (direct_cachestat_available())
-		snprintf(direct, sizeof(direct), "cachestat, O_DIRECT for cold files (alignment per "
-			 "file from statx)");
-	else
-		snprintf(direct, sizeof(direct), "no cachestat: O_DIRECT only when forced");
+	if (getsockname(w->listen_fd, (struct sockaddr *)&ss, &slen) == 0)
+		url_for_listener((struct sockaddr *)&ss, slen, urls, sizeof(urls));
+	describe_direct(cfg, direct, sizeof(direct));
 	int n = snprintf(extra, sizeof(extra), "%s", w->send_zc ? ", SEND_ZC" :
 			 cfg->send_zc ? ", no SEND_ZC (kernel)" : "");
 	if (cfg->access_log[0])
@@ -313,15 +329,62 @@ static void print_banner(const struct config *cfg, const struct worker *w, rlim_
 	if (cfg->metrics_str)
 		n += snprintf(extra + n, sizeof(extra) - (size_t)n, ", metrics on %s", cfg->metrics_str);
 	if (fit_note[0])
-		snprintf(extra + n, sizeof(extra) - (size_t)n, ", RLIMIT_NOFILE %llu: %s",
-			 (unsigned long long)nofile, fit_note);
+		n += snprintf(extra + n, sizeof(extra) - (size_t)n, ", RLIMIT_NOFILE %llu: %s",
+			      (unsigned long long)nofile, fit_note);
+	if (disabled) {
+		char names[128];
+		fallback_format(disabled, names, sizeof(names));
+		snprintf(extra + n, sizeof(extra) - (size_t)n, ", RINGSERVE_DISABLE=%s (testing)", names);
+	}
 	fprintf(stderr, "ringserve %s: listening on %s, root %s, %u thread%s, ring %u, "
-		"max %u connections/thread, %s, %s, %s, splice chunk %zu, %s%s\n",
+		"max %u connections/thread, %s, %s, %s, splice chunk %zu, %s%s; open %s\n",
 		RS_VERSION, addr, cfg->root, cfg->threads, cfg->threads == 1 ? "" : "s",
 		cfg->ring_entries, cfg->max_conns, ring_features_str(&w->ring),
 		w->pbufs.active ? "provided buffer ring" : "no buffer ring (plain recv)",
 		w->bufs.registered ? "registered buffers" : "unregistered buffers (RLIMIT_MEMLOCK)",
-		w->pipes.size, direct, extra);
+		w->pipes.size, direct, extra, urls);
+}
+
+/* RINGSERVE_DISABLE (fallback.h), read once: the rings, the residency
+ * probe and the alignment lookup behave as without those features. */
+static int apply_disable(unsigned *disabled)
+{
+	char bad[64];
+
+	if (fallback_parse(getenv("RINGSERVE_DISABLE"), disabled, bad, sizeof(bad))) {
+		fprintf(stderr, "ringserve: RINGSERVE_DISABLE: unknown feature '%s' (known: %s)\n",
+			bad, fallback_names);
+		return -1;
+	}
+	ring_avoid((*disabled & FB_DEFER_TASKRUN ? RING_AVOID_DEFER_TASKRUN : 0) |
+		   (*disabled & FB_COOP_TASKRUN ? RING_AVOID_COOP_TASKRUN : 0) |
+		   (*disabled & FB_SEND_ZC ? RING_AVOID_SEND_ZC : 0));
+	resid_init(!(*disabled & FB_CACHESTAT));
+	direct_init(!(*disabled & FB_DIOALIGN));
+	return 0;
+}
+
+/* --check-config: everything that can be known without binding or
+ * starting workers: the options and the file (config_parse did those), the
+ * root is a directory, the --user exists. */
+static int check_config(const struct config *cfg, unsigned disabled)
+{
+	int fd = open_root(cfg->root);
+
+	if (fd < 0)
+		return 2;
+	close(fd);
+	if (cfg->user[0] && !getpwnam(cfg->user)) {
+		fprintf(stderr, "ringserve: --user: no such user '%s'\n", cfg->user);
+		return 2;
+	}
+	config_print(cfg, stdout);
+	if (disabled) {
+		char names[128];
+		fallback_format(disabled, names, sizeof(names));
+		printf("# RINGSERVE_DISABLE=%s (testing aid)\n", names);
+	}
+	return fflush(stdout) ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -330,12 +393,17 @@ int main(int argc, char **argv)
 	static struct server srv;
 	char msg[256];
 	sigset_t sigs;
+	unsigned disabled = 0;
 	int sig, status = 1;
 
 	int ret = config_parse(&cfg, argc, argv, stdout, stderr);
 	if (ret)
 		return ret == 1 ? 0 : 2;
 	log_level = (int)cfg.log_level; /* the enum's order is log.h's */
+	if (apply_disable(&disabled))
+		return 2;
+	if (cfg.check_config)
+		return check_config(&cfg, disabled);
 	if (ring_available(msg, sizeof(msg))) {
 		fprintf(stderr, "ringserve: %s\n", msg);
 		return 1;
@@ -356,6 +424,8 @@ int main(int argc, char **argv)
 	char fit_note[256];
 	limits_fit(&cfg, nofile, fit_note, sizeof(fit_note));
 	fit_memlock(&srv, &cfg);
+	if (disabled & FB_PBUF_RING)
+		srv.pbuf_ok = false;
 	if (open_access_log(&srv, &cfg))
 		return 1;
 	ret = mime_load(&srv.mime, NULL);
@@ -391,7 +461,7 @@ int main(int argc, char **argv)
 	    metrics_open(&metrics, &srv, ws, cfg.threads) == 0 &&
 	    (!cfg.user[0] || drop_privileges(cfg.user) == 0) && metrics_start(&metrics) == 0) {
 		release_workers(ws, cfg.threads);
-		print_banner(&cfg, &ws[0], nofile, fit_note);
+		print_banner(&cfg, &ws[0], disabled, nofile, fit_note);
 		while (sigwait(&sigs, &sig) == 0 && (sig == SIGHUP || sig == SIGUSR1))
 			reopen_access_log(&srv, ws, cfg.threads);
 		log_info("%s: closing listeners, draining (at most %u s)", strsignal(sig),

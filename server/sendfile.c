@@ -1,12 +1,12 @@
 /* sendfile: see sendfile.h. */
 #include "sendfile.h"
 #include "conn.h"
+#include "resid.h"
 #include "worker.h"
 
 #include <errno.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 /* A whole file found resident is trusted for this long before it is
@@ -14,29 +14,15 @@
  * An eviction inside the window costs at worst a short blocking read. */
 #define HOT_TRUST_MS 250
 
-/* cachestat(2): Linux 6.5, no glibc wrapper in Debian 12. */
-#ifndef SYS_cachestat
-#define SYS_cachestat 451
-#endif
-struct sf_cachestat_range {
-	uint64_t off, len;
-};
-struct sf_cachestat {
-	uint64_t nr_cache, nr_dirty, nr_writeback, nr_evicted, nr_recently_evicted;
-};
-
-/* Every page of [off, off + len) is in the page cache. */
+/* Every page of [off, off + len) is in the page cache (sampled by
+ * resid for long ranges without cachestat). */
 static bool resident(int fd, uint64_t off, uint64_t len)
 {
-	struct sf_cachestat_range r = { off, len };
-	struct sf_cachestat cs;
+	uint64_t cached, pages;
 
 	if (len == 0)
 		return true;
-	if (syscall(SYS_cachestat, fd, &r, &cs, 0) != 0)
-		return false;
-	uint64_t pages = ((off + len + 4095) >> 12) - (off >> 12);
-	return cs.nr_cache >= pages;
+	return resid_range(fd, off, len, &cached, &pages) == 0 && cached == pages;
 }
 
 bool sendfile_wanted(struct worker *w, struct conn *c, bool forced)

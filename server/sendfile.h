@@ -18,8 +18,8 @@ struct conn;
 
 /* Should [c->off, c->end) (and the other spans of a multipart response)
  * go by sendfile? Forced (--transfer=sendfile): always. Otherwise when the
- * body is at least --sendfile-min bytes and its file is in the page cache
- * (cachestat(2); without it, never). */
+ * body is at least --sendfile-min bytes, its file is not one the cache
+ * keeps in memory, and it is in the page cache (resid.h). */
 bool sendfile_wanted(struct worker *w, struct conn *c, bool forced);
 
 /* The head (or part head) is in buf[0..send_len): send it, then the span. */

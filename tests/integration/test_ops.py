@@ -4,10 +4,13 @@
   only root may read get 403, others are served; --sqpoll with --user is a
   usage error.
 - `meson install --destdir` puts the binary, ringserve.1,
-  ringserve.service and the logrotate example where they belong; the man
-  page renders without warnings and lists every option of --help; the
-  unit's ExecStart is the installed binary; systemd-analyze verifies the
-  unit where it exists.
+  ringserve.service, the config file, the example config and the logrotate
+  example where they belong; the man page renders without warnings and
+  lists every option of --help, the config file syntax and the
+  environment; the unit's ExecStart is the installed binary reading the
+  installed config file, which --check-config accepts; the example lists
+  every option and, every setting uncommented, is accepted too;
+  systemd-analyze verifies the unit where it exists.
 - The installed logrotate snippet, pointed at a temporary log directory
   and the test server's pid, rotates the live access log: lines before the
   rotation are in access.log.1, lines after it in a new access.log.
@@ -70,8 +73,18 @@ def t_install():
         for d, _, names in os.walk(dest):
             for n in names:
                 files[n] = os.path.join(d, n)
-        for n in ("ringserve", "ringserve.1", "ringserve.service", "ringserve.logrotate"):
+        for n in ("ringserve", "ringserve.1", "ringserve.service", "ringserve.logrotate",
+                  "ringserve.conf", "ringserve.conf.example"):
             check(n in files, "%s installed (got %s)" % (n, sorted(files)))
+        if "ringserve.conf" in files:
+            check(files["ringserve.conf"].endswith("/etc/ringserve/ringserve.conf"),
+                  "config under etc/ringserve: %s" % files["ringserve.conf"])
+            config_file(files["ringserve.conf"])
+        if "ringserve.conf.example" in files:
+            check(files["ringserve.conf.example"].endswith(
+                "/share/doc/ringserve/examples/ringserve.conf.example"),
+                "example config under share/doc: %s" % files["ringserve.conf.example"])
+            example_config(files["ringserve.conf.example"])
         if "ringserve.logrotate" in files:
             check(files["ringserve.logrotate"].endswith("/share/doc/ringserve/examples/ringserve.logrotate"),
                   "logrotate example under share/doc: %s" % files["ringserve.logrotate"])
@@ -79,10 +92,46 @@ def t_install():
         if "ringserve.1" in files:
             check(files["ringserve.1"].endswith("/man/man1/ringserve.1"), "man page in man1")
             man_page(files["ringserve.1"])
-        if "ringserve.service" in files and "ringserve" in files:
-            unit(files["ringserve.service"], files["ringserve"][len(dest):], dest)
+        if "ringserve.service" in files and "ringserve" in files and "ringserve.conf" in files:
+            unit(files["ringserve.service"], files["ringserve"][len(dest):],
+                 files["ringserve.conf"][len(dest):], dest)
     finally:
         shutil.rmtree(dest, True)
+
+
+def check_config(path, *args):
+    """--check-config on path with ROOT given on the command line (the
+    file's /srv/www need not exist here): (status, stdout, stderr)."""
+    _, root = make_tree({})
+    p = subprocess.run([binary(), "--config", path, "--check-config"] + list(args) + [root],
+                       capture_output=True, text=True, timeout=10)
+    return p.returncode, p.stdout, p.stderr
+
+
+def config_file(path):
+    text = open(path).read()
+    rc, out, err = check_config(path)
+    check(rc == 0 and not err, "installed config accepted: %s %r" % (rc, err))
+    lines = out.splitlines()
+    for want in ("port = 80", "access-log = /var/log/ringserve/access.log"):
+        check(want in lines, "installed config sets %r: %s" % (want, out[:600]))
+    check(re.search(r"(?m)^root = /srv/www$", text), "installed config serves /srv/www")
+
+
+def example_config(path):
+    text = open(path).read()
+    helped = subprocess.run([binary(), "--help"], capture_output=True, text=True).stdout
+    names = set(re.findall(r"(?m)^  (?:-\S, |    )--([a-z0-9-]+)", helped))
+    listed = set(re.findall(r"(?m)^#([a-z0-9-]+) = ", text))
+    want = names - {"help", "version", "config", "check-config"}
+    check(listed == want, "example lists every option: missing %s, extra %s"
+          % (sorted(want - listed), sorted(listed - want)))
+    on = os.path.join(os.path.dirname(path), "all-on.conf")
+    with open(on, "w") as f:
+        f.write(re.sub(r"(?m)^#([a-z])", r"\1", text))
+    rc, out, err = check_config(on)
+    check(rc == 0 and not err, "the example, every setting on, accepted: %s %r" % (rc, err))
+    os.unlink(on)
 
 
 def logrotate(snippet):
@@ -122,7 +171,8 @@ def man_page(path):
     helped = subprocess.run([binary(), "--help"], capture_output=True, text=True).stdout
     for opt in set(re.findall(r"--[a-z][a-z-]+", helped)):
         check(opt.replace("-", "\\-") in text, "man page lists %s" % opt)
-    for sect in ("SIGNALS", "EXIT STATUS", "EXAMPLES", "ACCESS LOG", "METRICS", "SECURITY"):
+    for sect in ("SIGNALS", "EXIT STATUS", "EXAMPLES", "ACCESS LOG", "METRICS", "SECURITY",
+                 "CONFIGURATION FILE", "ENVIRONMENT"):
         check(".SH %s" % sect in text, "man page has %s" % sect)
     if not shutil.which("man"):
         print("SKIP (man render): no man")
@@ -133,17 +183,21 @@ def man_page(path):
     check("--max-connections" in p.stdout, "rendered page shows the options")
     check("SIGHUP" in p.stdout and "ringserve_requests_total" in p.stdout,
           "rendered page documents rotation and metrics")
+    check("RINGSERVE_DISABLE" in p.stdout and "--check-config prints" in p.stdout,
+          "rendered page documents the config file and RINGSERVE_DISABLE")
 
 
-def unit(path, installed_bin, dest):
+def unit(path, installed_bin, installed_conf, dest):
     text = open(path).read()
-    m = re.search(r"^ExecStart=(\S+)", text, re.M)
+    m = re.search(r"^ExecStart=(\S+) --config (\S+)$", text, re.M)
     check(m and m.group(1) == installed_bin, "ExecStart is the installed binary: %s vs %s"
           % (m and m.group(1), installed_bin))
+    check(m and m.group(2) == installed_conf, "ExecStart reads the installed config: %s vs %s"
+          % (m and m.group(2), installed_conf))
     for key in ("DynamicUser=yes", "ProtectSystem=strict", "NoNewPrivileges=yes",
-                "LimitNOFILE=", "LimitMEMLOCK=", "ReadOnlyPaths=", "Restart=on-failure",
-                "LogsDirectory=ringserve", "ExecReload=/bin/kill -HUP $MAINPID",
-                "--access-log /var/log/ringserve/access.log"):
+                "LimitNOFILE=", "LimitMEMLOCK=", "ReadOnlyPaths=/srv/www", "Restart=on-failure",
+                "RestartPreventExitStatus=2", "LogsDirectory=ringserve",
+                "ExecReload=/bin/kill -HUP $MAINPID"):
         check(key in text, "unit has %s" % key)
     if not shutil.which("systemd-analyze"):
         print("SKIP (unit verify): no systemd-analyze")

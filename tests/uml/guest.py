@@ -1,0 +1,272 @@
+#!/usr/bin/env python3
+"""Runs inside the UML guest (test_uml.py's init script): the core
+integration checks against $RINGSERVE on this kernel.
+
+usage: guest.py RESULT_FILE EXT4_MOUNT
+
+Each check appends "PASS name" or "FAIL name: what" to RESULT_FILE (on the
+host, through hostfs), and "DONE" at the end; the exit status is 1 when
+any check failed. Scratch files live in $TMPDIR (a tmpfs), the cold file on
+the ext4 image, where O_DIRECT works and the page cache can be dropped.
+
+- startup: the line names the kernel's real residency probe (below 6.5:
+  no cachestat, mincore) and ends with the URL;
+- basic serving, ranges (single, suffix, multipart, 416), keep-alive,
+  pipelining, listings (HTML and JSON);
+- cold file: 48 MiB on ext4, caches dropped, GET with the default
+  --transfer=auto: bytes exact, sent by O_DIRECT (metrics), fincore shows
+  the file not cached; again for an unaligned range;
+- drain: SIGTERM while a 12 MiB download runs: new connections refused,
+  the download completes exactly, exit 0.
+"""
+import json
+import os
+import random
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+import harness  # noqa: E402
+from harness import (Server, check, free_port, get, make_tree, parse_multipart,  # noqa: E402
+                     request)
+
+MiB = 1 << 20
+RESULT, EXT4 = sys.argv[1], sys.argv[2]
+rnd = random.Random(20240611)
+files = {
+    "a.txt": b"hello from the guest\n",
+    "k40.bin": rnd.randbytes(40000),
+    "m3.bin": rnd.randbytes(3 * MiB + 17),
+    "site/index.html": b"<p>site</p>\n",
+    "list/one.txt": b"1\n",
+    "list/two words.txt": b"2\n",
+    "list/sub/x": b"x",
+    "big.bin": rnd.randbytes(12 * MiB),
+}
+base, root = make_tree(files)
+results = open(RESULT, "w")
+
+
+def record(name, fn):
+    before = len(harness._failures)
+    t0 = time.monotonic()
+    try:
+        fn()
+    except Exception:
+        check(False, "%s raised:\n%s" % (name, traceback.format_exc()))
+    new = harness._failures[before:]
+    line = ("PASS %s" % name) if not new else \
+        ("FAIL %s: %s" % (name, new[0].replace("\n", " | ")[:600]))
+    results.write(line + "\n")
+    results.flush()
+    print("%s (%.1f s)" % (line, time.monotonic() - t0), flush=True)
+
+
+def kernel_below(major, minor):
+    m = re.match(r"(\d+)\.(\d+)", os.uname().release)
+    return (int(m.group(1)), int(m.group(2))) < (major, minor)
+
+
+def startup_line(srv):
+    return next((ln for ln in srv.stderr_text().splitlines() if "listening on" in ln), "")
+
+
+srv = None
+
+
+def t_startup():
+    global srv
+    srv = Server(root, threads=1)
+    line = startup_line(srv)
+    print("guest kernel %s: %s" % (os.uname().release, line), flush=True)
+    if kernel_below(6, 5):
+        check("no cachestat: residency from mincore, O_DIRECT for cold files" in line,
+              "below 6.5 the line names the mincore fallback: %s" % line)
+    else:
+        check("cachestat, O_DIRECT for cold files" in line, "cachestat: %s" % line)
+    check(line.endswith("; open http://127.0.0.1:%d/" % srv.port), "ends with the URL: %s" % line)
+
+
+def t_basic():
+    r = get(srv, "/a.txt")
+    check(r.status == 200 and r.body == files["a.txt"] and r.media_type() == "text/plain",
+          "GET /a.txt: %r" % r)
+    for name in ("k40.bin", "m3.bin"):
+        r = get(srv, "/" + name)
+        check(r.status == 200 and r.body == files[name], "GET /%s: %s %d bytes"
+              % (name, r.status, len(r.body)))
+    r = get(srv, "/m3.bin", method="HEAD")
+    check(r.status == 200 and r.headers.get("content-length") == str(len(files["m3.bin"])) and
+          not r.body, "HEAD: %r" % r)
+    check(get(srv, "/missing").status == 404, "404")
+    r = get(srv, "/site")
+    check(r.status == 301 and r.headers.get("location", "").endswith("/site/"), "301: %r" % r)
+    r = get(srv, "/site/")
+    check(r.status == 200 and r.body == files["site/index.html"], "index.html: %r" % r)
+
+
+def t_ranges():
+    data = files["m3.bin"]
+    r = get(srv, "/m3.bin", headers=["Range: bytes=100-199999"])
+    check(r.status == 206 and r.body == data[100:200000] and
+          r.headers.get("content-range") == "bytes 100-199999/%d" % len(data), "single: %r" % r)
+    r = get(srv, "/m3.bin", headers=["Range: bytes=-1000"])
+    check(r.status == 206 and r.body == data[-1000:], "suffix: %r" % r)
+    r = get(srv, "/k40.bin", headers=["Range: bytes=0-9,1000-1999,-5"])
+    parts = parse_multipart(r) if r.status == 206 else []
+    k = files["k40.bin"]
+    check([p for _, p in parts] == [k[:10], k[1000:2000], k[-5:]], "multipart: %r" % r)
+    r = get(srv, "/k40.bin", headers=["Range: bytes=40000-"])
+    check(r.status == 416 and r.headers.get("content-range") == "bytes */40000", "416: %r" % r)
+
+
+def t_keepalive():
+    with srv.connect() as c:
+        for path, want in (("/a.txt", files["a.txt"]), ("/m3.bin", files["m3.bin"]),
+                           ("/k40.bin", files["k40.bin"])):
+            c.send(request(path))
+            r = c.read_response()
+            check(r.status == 200 and r.body == want and
+                  r.headers.get("connection", "").lower() != "close",
+                  "keep-alive %s: %s" % (path, r.status))
+        c.send(request("/a.txt", headers=["Connection: close"]))
+        r = c.read_response()
+        check(r.status == 200 and c.closed_by_peer(), "closed after Connection: close")
+
+
+def t_pipelining():
+    order = ["/a.txt", "/k40.bin", "/missing", "/site/", "/m3.bin", "/a.txt"]
+    with srv.connect() as c:
+        c.send(b"".join(request(p) for p in order))
+        for p in order:
+            r = c.read_response()
+            want = files.get(p.strip("/")) or files.get("site/index.html")
+            if p == "/missing":
+                check(r.status == 404, "pipelined %s: %s" % (p, r.status))
+            else:
+                check(r.status == 200 and r.body == want, "pipelined %s: %s" % (p, r.status))
+
+
+def t_listing():
+    r = get(srv, "/list/")
+    body = r.body.decode("utf-8", "replace")
+    check(r.status == 200 and r.media_type() == "text/html", "listing: %r" % r)
+    for name in ("one.txt", "two%20words.txt", "sub/"):
+        check(name in body, "listing links %s" % name)
+    r = get(srv, "/list/?format=json")
+    try:
+        names = [(e["name"], e["type"]) for e in json.loads(r.body)["entries"]]
+    except (ValueError, KeyError, TypeError):
+        names = None
+    check(r.status == 200 and names == [("sub", "dir"), ("one.txt", "file"),
+                                        ("two words.txt", "file")],
+          "JSON listing: %s %r" % (r.status, names))
+    srv.stop()
+
+
+def drop_caches():
+    os.sync()
+    with open("/proc/sys/vm/drop_caches", "w") as f:
+        f.write("3\n")
+
+
+def fincore(path):
+    p = subprocess.run(["fincore", "--bytes", "--noheadings", "--output", "RES", path],
+                       capture_output=True, text=True)
+    return int(p.stdout.split()[0])
+
+
+def direct_bytes(port):
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    return sum(int(ln.split()[-1]) for ln in data.decode().splitlines()
+               if ln.startswith("ringserve_sent_bytes_total{") and 'path="direct"' in ln)
+
+
+def t_cold_file():
+    if not os.path.ismount(EXT4):
+        check(False, "the ext4 image is not mounted at %s" % EXT4)
+        return
+    www = os.path.join(EXT4, "www")
+    os.makedirs(www, exist_ok=True)
+    path = os.path.join(www, "cold.bin")
+    data = random.Random(48).randbytes(48 * MiB + 1234)
+    with open(path, "wb") as f:
+        f.write(data)
+        os.fsync(f.fileno())
+    mport = free_port()
+    cold = Server(www, extra=["--metrics", "127.0.0.1:%d" % mport], threads=1)
+    check("--transfer" not in " ".join(cold.argv), "default --transfer (auto)")
+    for rg in (None, (4095, 20 * MiB + 3)):
+        drop_caches()
+        check(fincore(path) == 0, "dropped before %s: %d" % (rg, fincore(path)))
+        before = direct_bytes(mport)
+        r = get(cold, "/cold.bin", headers=() if rg is None else ["Range: bytes=%d-%d" % rg])
+        want = data if rg is None else data[rg[0]:rg[1] + 1]
+        check(r.status == (200 if rg is None else 206) and r.body == want,
+              "cold %s: %s, %d bytes, exact %s" % (rg, r.status, len(r.body), r.body == want))
+        sent = direct_bytes(mport) - before
+        check(sent >= len(want), "cold %s by O_DIRECT: %d direct bytes" % (rg, sent))
+        res = fincore(path)
+        print("cold %s: %d bytes of the file in the page cache after the download"
+              % (rg, res), flush=True)
+        check(res == 0, "cold %s left %d bytes cached" % (rg, res))
+    cold.stop()
+
+
+def t_drain():
+    d = Server(root, threads=1, extra=["--drain-timeout", "30"])
+    data = files["big.bin"]
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+    s.settimeout(10)
+    s.connect(("127.0.0.1", d.port))
+    s.sendall(request("/big.bin"))
+    got = b""
+    while len(got) < 256 * 1024:
+        got += s.recv(65536)
+    d.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.5)
+    refused = False
+    try:
+        socket.create_connection(("127.0.0.1", d.port), timeout=2).close()
+    except ConnectionRefusedError:
+        refused = True
+    check(refused, "a new connection is refused while draining")
+    check(d.alive(), "still running while the download is in flight")
+    while True:
+        chunk = s.recv(1 << 20)
+        if not chunk:
+            break
+        got += chunk
+    s.close()
+    head, _, body = got.partition(b"\r\n\r\n")
+    check(head.startswith(b"HTTP/1.1 200") and body == data,
+          "download during the drain: %r, %d of %d bytes, exact %s"
+          % (head[:40], len(body), len(data), body == data))
+    rc = d.wait_exit(35)
+    check(rc == 0, "exit status after the drain: %s" % rc)
+
+
+for name, fn in (("startup", t_startup), ("basic", t_basic), ("ranges", t_ranges),
+                 ("keepalive", t_keepalive), ("pipelining", t_pipelining),
+                 ("listing", t_listing), ("cold-file", t_cold_file), ("drain", t_drain)):
+    record(name, fn)
+failed = len(harness._failures)
+results.write("DONE %d\n" % failed)
+results.close()
+for s in list(harness._servers):
+    s.kill()
+sys.exit(1 if failed else 0)
