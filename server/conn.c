@@ -217,10 +217,10 @@ static void set_peer(struct alog_peer *p, const struct sockaddr *sa)
 
 	if (sa->sa_family == AF_INET6) {
 		const uint8_t *a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
-		p->v6 = memcmp(a, mapped, sizeof(mapped)) != 0;
-		memcpy(p->addr, p->v6 ? a : a + 12, p->v6 ? 16 : 4);
+		p->family = memcmp(a, mapped, sizeof(mapped)) != 0 ? ALOG_PEER_V6 : ALOG_PEER_V4;
+		memcpy(p->addr, p->family ? a : a + 12, p->family ? 16 : 4);
 	} else if (sa->sa_family == AF_INET) {
-		p->v6 = 0;
+		p->family = ALOG_PEER_V4;
 		memcpy(p->addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
 	}
 }
