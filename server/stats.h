@@ -34,6 +34,8 @@ struct stats {
 	stat_t submits, cqes;      /* io_uring_enter calls, completions reaped */
 	stat_t accept_errors;
 	stat_t log_lines, log_sync_writes, log_errors;
+	stat_t proxy_errors;       /* connections closed for a bad or missing PROXY header */
+	stat_t forwarded;          /* requests whose client a trusted proxy named */
 };
 
 /* Single writer: a load and a store, no read-modify-write. */
