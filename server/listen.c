@@ -119,6 +119,10 @@ static int from_systemd(struct listen_set *ls, const struct config *cfg)
 			return -1;
 		}
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		if (l->kind == LK_TCP) { /* accepted sockets inherit it, as with ours */
+			int one = 1;
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		}
 		l->fd = fd;
 		l->shared = l->inherited = true;
 		l->proxy = cfg->proxy_protocol && l->kind == LK_TCP;

@@ -4,7 +4,8 @@
   only root may read get 403, others are served; --sqpoll with --user is a
   usage error.
 - `meson install --destdir` puts the binary, ringserve.1,
-  ringserve.service and the logrotate example where they belong; the man
+  ringserve.service, ringserve.socket beside it and the logrotate example
+  where they belong; the man
   page renders without warnings and lists every option of --help; the
   unit's ExecStart is the installed binary; systemd-analyze verifies the
   unit where it exists.
@@ -70,8 +71,11 @@ def t_install():
         for d, _, names in os.walk(dest):
             for n in names:
                 files[n] = os.path.join(d, n)
-        for n in ("ringserve", "ringserve.1", "ringserve.service", "ringserve.logrotate"):
+        for n in ("ringserve", "ringserve.1", "ringserve.service", "ringserve.socket",
+                  "ringserve.logrotate"):
             check(n in files, "%s installed (got %s)" % (n, sorted(files)))
+        if "ringserve.socket" in files and "ringserve.service" in files:
+            socket_unit(files["ringserve.socket"], files["ringserve.service"])
         if "ringserve.logrotate" in files:
             check(files["ringserve.logrotate"].endswith("/share/doc/ringserve/examples/ringserve.logrotate"),
                   "logrotate example under share/doc: %s" % files["ringserve.logrotate"])
@@ -152,6 +156,22 @@ def unit(path, installed_bin, dest):
                        timeout=60)
     errors = [ln for ln in p.stderr.splitlines() if "ringserve" in ln and "not executable" not in ln]
     check(not errors, "systemd-analyze verify: %s" % errors)
+
+
+def socket_unit(path, service):
+    check(os.path.dirname(path) == os.path.dirname(service),
+          "ringserve.socket next to ringserve.service: %s" % path)
+    text = open(path).read()
+    for key in ("ListenStream=80", "NoDelay=true", "FileDescriptorName=", "BindIPv6Only=both",
+                "WantedBy=sockets.target"):
+        check(key in text, "socket unit has %s" % key)
+    if not shutil.which("systemd-analyze"):
+        print("SKIP (socket unit verify): no systemd-analyze")
+        return
+    p = subprocess.run(["systemd-analyze", "verify", "--man=no", path, service],
+                       capture_output=True, text=True, timeout=60)
+    errors = [ln for ln in p.stderr.splitlines() if "ringserve" in ln and "not executable" not in ln]
+    check(not errors, "systemd-analyze verify of the socket unit: %s" % errors)
 
 
 for fn in (t_user, t_install):
