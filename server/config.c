@@ -167,7 +167,7 @@ static const struct spec specs[] = {
 	{ O_PROXYPROTO, "proxy-protocol", K_FLAG, 1, 0, U(proxy_protocol), NULL,
 	  "TCP listeners expect a PROXY protocol v1/v2 header naming the client", NULL },
 	{ O_MAXPROXYHDR, "max-proxy-header", K_SIZE, 232, 64 * KIB, S(max_proxy_header), "SIZE",
-	  "largest PROXY v2 header, TLVs included (v1: 107 bytes)", NULL },
+	  "largest PROXY v2 header, TLVs included, at most --max-header-size (v1: 107 bytes)", NULL },
 	{ O_TRUSTED, "trusted-proxy", K_CIDR, 0, CONFIG_TRUSTED_MAX, NONE, "CIDR",
 	  "take the client from --real-ip-header when the peer is in CIDR; repeatable", NULL },
 	{ O_REALIPHDR, "real-ip-header", K_ENUM, 0, 1, U(real_ip_header), "NAME",
