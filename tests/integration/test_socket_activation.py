@@ -3,8 +3,10 @@
 
 - Started by systemd-socket-activate with a TCP and a unix socket (named
   web and local): both served, the startup line names
-  them, -b is replaced (and says so), --proxy-protocol applies to the TCP one only; SIGTERM exits
-  0 and leaves systemd's unix socket file in place.
+  them, -b is replaced (and says so), --proxy-protocol applies to the TCP one only; SIGTERM
+  lets a download finish, accepts no new client but leaves systemd's sockets
+  open (the client waits in the backlog), exits 0 and leaves the unix socket
+  file in place.
 - LISTEN_PID of another process: ignored, -b is bound as usual.
 - fd 3 a regular file, a socket that does not listen, a datagram socket,
   LISTEN_FDS of 0 or garbage: exit 1 with one line.
@@ -25,7 +27,7 @@ from harness import (Conn, Server, binary, case, check, finish, free_port,  # no
                      make_tree, request, skip)
 
 ACTIVATE = shutil.which("systemd-socket-activate")
-base, root = make_tree({"a.txt": b"activated\n"})
+base, root = make_tree({"a.txt": b"activated\n", "big.bin": os.urandom(3 << 20)})
 READY = re.compile(r"listening on (127\.0\.0\.1):(\d+)")
 
 
@@ -84,7 +86,27 @@ def t_activated():
     with srv.connect() as c:
         c.send(request("/a.txt?plain"))
         check(c.closed_by_peer(), "TCP without a PROXY header closed")
-    rc = srv.stop()
+    # SIGTERM while a download is in flight: systemd's socket stays open
+    # (a new client connects and waits in the backlog for the next
+    # instance) but is not accepted any more.
+    dl = srv.connect()
+    dl.send(b"PROXY UNKNOWN\r\n" + request("/big.bin"))
+    dl.sock.recv(1000)
+    srv.proc.send_signal(15)
+    time.sleep(0.5)
+    late = socket.create_connection(("127.0.0.1", port), timeout=2)
+    late.sendall(b"PROXY UNKNOWN\r\n" + request("/a.txt?late"))
+    late.settimeout(0.5)
+    try:
+        got = late.recv(100)
+    except socket.timeout:
+        got = None
+    check(got is None, "no answer to a client after SIGTERM: %r" % got)
+    rest, _ = dl.read_all(timeout=5)
+    check(len(rest) > (3 << 20) - 1000, "download in flight finished: %d bytes" % len(rest))
+    dl.close()
+    rc = srv.wait_exit(10)
+    late.close()
     check(rc == 0, "exit 0 on SIGTERM: %s" % rc)
     check(os.path.exists(path), "systemd's socket file is not removed")
     with open(log) as f:
