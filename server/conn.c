@@ -745,10 +745,10 @@ static void conn_process(struct worker *w, struct conn *c)
 	if (c->in_len && !c->discard && !(c->flags & CF_PROXY)) {
 		int n = http_parse_request(conn_in(w, c), c->in_len, &c->scan, &w->srv->lim, &w->req);
 		w->req_conn = n > 0 ? c : NULL;
-		if (n != -2)
-			peer_request(w, c, n > 0 ? &w->req : NULL);
-		if (n != -2)
+		if (n != -2) {
+			peer_request(w, c, n > 0 ? &w->req : NULL); /* who asks */
 			resp_begin(w, c);
+		}
 		if (n == -1) {
 			c->head_len = 0;
 			conn_error(w, c, w->req.status, true, NULL);

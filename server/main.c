@@ -414,15 +414,16 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (listen_setup(&srv.listen, &cfg)) {
+		listen_unlink(&srv.listen);
+		listen_close(&srv.listen);
+		mime_free(&srv.mime);
+		return 1;
+	}
 	struct worker *ws = calloc(cfg.threads, sizeof(*ws));
 	struct metrics metrics = { .fd = -1 };
 	if (!ws) {
 		fprintf(stderr, "ringserve: out of memory\n");
-		return 1;
-	}
-	if (listen_setup(&srv.listen, &cfg)) {
-		listen_unlink(&srv.listen);
-		listen_close(&srv.listen);
 		return 1;
 	}
 	for (unsigned i = 0; i < cfg.threads; i++)

@@ -48,9 +48,8 @@ static void clock_update(struct worker *w)
  * than there are free connections: a multishot accept drains the whole
  * backlog in one go, so it cannot honour --max-connections, while this
  * never takes a connection it has no room for (the rest wait in the
- * kernel's backlog). */
-/* Several listeners take turns, each with at most its share of the
- * accepts in flight, so that none waits behind another's. */
+ * kernel's backlog). Several listeners take turns, each with at most its
+ * share of the accepts in flight, so that none waits behind another's. */
 static void arm_accepts(struct worker *w)
 {
 	unsigned nl = w->srv->listen.n, share = ACCEPT_DEPTH / nl, full = 0;

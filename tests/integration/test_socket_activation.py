@@ -137,7 +137,9 @@ elif kind == "udp":
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); fd = s.detach()
 else:
     s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(); fd = s.detach()
-os.dup2(fd, 3)
+if fd != 3:
+    os.dup2(fd, 3)
+os.set_inheritable(3, True)
 os.environ["LISTEN_PID"] = str(os.getpid())
 os.environ["LISTEN_FDS"] = fds
 os.execv(sys.argv[3], sys.argv[3:])
@@ -145,17 +147,18 @@ os.execv(sys.argv[3], sys.argv[3:])
 
 
 def t_bad_sockets():
-    for kind, fds, what in [("file", "1", "a regular file"),
-                            ("bound", "1", "a socket that does not listen"),
-                            ("udp", "1", "a datagram socket"),
-                            ("listen", "0", "LISTEN_FDS=0"),
-                            ("listen", "x", "LISTEN_FDS=x"),
-                            ("listen", "2", "LISTEN_FDS=2 with only fd 3 open")]:
+    for kind, fds, what, says in [
+            ("file", "1", "a regular file", "fd 3): Socket operation on non-socket"),
+            ("bound", "1", "a socket that does not listen", "not a listening stream socket"),
+            ("udp", "1", "a datagram socket", "not a listening stream socket"),
+            ("listen", "0", "LISTEN_FDS=0", "LISTEN_FDS must be"),
+            ("listen", "x", "LISTEN_FDS=x", "LISTEN_FDS must be"),
+            ("listen", "2", "LISTEN_FDS=2 with only fd 3 open", "systemd socket 2 (fd 4)")]:
         p = subprocess.run([sys.executable, "-c", WRAP, kind, fds, binary(), "-t", "1", root],
                            capture_output=True, timeout=10, stdin=subprocess.DEVNULL)
         err = p.stderr.decode()
-        check(p.returncode == 1 and len(err.strip().splitlines()) == 1,
-              "%s: exit %s, want 1 with one line: %r" % (what, p.returncode, err))
+        check(p.returncode == 1 and len(err.strip().splitlines()) == 1 and says in err,
+              "%s: exit %s, want 1 with one line saying %r: %r" % (what, p.returncode, says, err))
 
 
 if not ACTIVATE:
