@@ -169,7 +169,7 @@ static const struct spec specs[] = {
 	{ O_MAXPROXYHDR, "max-proxy-header", K_SIZE, 232, 64 * KIB, S(max_proxy_header), "SIZE",
 	  "largest PROXY v2 header, TLVs included, at most --max-header-size (v1: 107 bytes)", NULL },
 	{ O_TRUSTED, "trusted-proxy", K_CIDR, 0, CONFIG_TRUSTED_MAX, NONE, "CIDR",
-	  "take the client from --real-ip-header when the peer is in CIDR; repeatable", NULL },
+	  "take the client from --real-ip-header when the peer is in CIDR (unix: for unix sockets); repeatable", NULL },
 	{ O_REALIPHDR, "real-ip-header", K_ENUM, 0, 1, U(real_ip_header), "NAME",
 	  "header a trusted proxy names the client in", "x-forwarded-for|forwarded" },
 	{ O_USER, "user", K_STR, 0, 64, P(user), "NAME",
@@ -388,7 +388,7 @@ static void fmt_range(char *buf, size_t n, const struct spec *sp)
 		return;
 	}
 	if (sp->kind == K_CIDR) {
-		snprintf(buf, n, "an IPv4 or IPv6 address or CIDR (10.0.0.0/8, ::1/128)");
+		snprintf(buf, n, "an IPv4 or IPv6 address or CIDR (10.0.0.0/8, ::1/128) or unix:");
 		return;
 	}
 	if (sp->kind == K_OCTAL) {

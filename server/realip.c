@@ -86,6 +86,11 @@ int realip_parse_cidr(const char *s, struct realip_cidr *out)
 	struct alog_peer a;
 	unsigned bits;
 
+	if (strcmp(s, "unix:") == 0) {
+		memset(out, 0, sizeof(*out));
+		out->family = ALOG_PEER_UNIX;
+		return 0;
+	}
 	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
 		s++;
 		n -= 2;
@@ -128,6 +133,8 @@ static bool in_cidr(const struct realip_cidr *c, const struct alog_peer *p)
 
 	if (c->family != p->family)
 		return false;
+	if (c->family == ALOG_PEER_UNIX)
+		return true;
 	if (memcmp(c->addr, p->addr, full) != 0)
 		return false;
 	if (!rest)
@@ -138,8 +145,6 @@ static bool in_cidr(const struct realip_cidr *c, const struct alog_peer *p)
 
 bool realip_match(const struct realip_cidr *list, unsigned n, const struct alog_peer *p)
 {
-	if (p->family == ALOG_PEER_UNIX)
-		return false;
 	for (unsigned i = 0; i < n; i++)
 		if (in_cidr(&list[i], p))
 			return true;

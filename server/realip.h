@@ -22,17 +22,18 @@
 
 struct realip_cidr {
 	uint8_t addr[16];   /* network order, host bits zero */
-	uint8_t family;     /* ALOG_PEER_V4 or ALOG_PEER_V6 */
+	uint8_t family;     /* ALOG_PEER_V4, ALOG_PEER_V6 or ALOG_PEER_UNIX */
 	uint8_t bits;       /* prefix length */
 };
 
 /* "10.0.0.0/8", "192.0.2.7" (/32), "2001:db8::/32", "::1" (/128),
- * "[2001:db8::]/32". IPv4-mapped IPv6 prefixes of at least 96 bits become
+ * "[2001:db8::]/32", or "unix:" for every client of a unix socket (a
+ * reverse proxy on the same host). IPv4-mapped IPv6 prefixes of at least 96 bits become
  * IPv4 ones, as peers do. Host bits set beyond the prefix are refused (a
  * typo more often than not). 0 or -EINVAL. */
 int realip_parse_cidr(const char *s, struct realip_cidr *out);
 
-/* Is p inside any of list[0..n)? A unix peer never is. */
+/* Is p inside any of list[0..n)? A unix peer only in "unix:". */
 bool realip_match(const struct realip_cidr *list, unsigned n, const struct alog_peer *p);
 
 /* One node of a forwarding header: "192.0.2.1", "192.0.2.1:8080",

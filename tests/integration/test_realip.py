@@ -14,6 +14,8 @@
 - ringserve_forwarded_clients_total counts the requests so attributed.
 - A bad CIDR is a usage error (exit 2, one line naming the option).
 - With --proxy-protocol, the trust is judged on the PROXY header's client.
+- --trusted-proxy unix: trusts the clients of a unix listener (a local
+  reverse proxy) and no TCP peer.
 """
 import json
 import os
@@ -149,6 +151,26 @@ def t_after_proxy_protocol():
     srv.stop()
 
 
+def t_unix_trusted():
+    log = os.path.join(base, "unix.log")
+    path = os.path.join(base, "r.sock")
+    srv = Server(root, args=["-b", "127.0.0.1", "-b", "unix:" + path, "-p", "0", "-t", "2",
+                             "--trusted-proxy", "unix:", "--access-log", log,
+                             "--log-format", "json", root])
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(path)
+    with Conn(s) as c:
+        c.send(request("/a.txt?viaunix", headers=["X-Forwarded-For: 203.0.113.77"]))
+        check(c.read_response().status == 200, "unix request answered")
+    ask(srv, "viatcp", ["X-Forwarded-For: 203.0.113.78"])  # TCP peers are not trusted
+    want = {"viaunix": "203.0.113.77", "viatcp": "127.0.0.1"}
+    got = logged(log, want)
+    for tag, addr in want.items():
+        check(got.get(tag) == addr, "%s logged as %r, want %r" % (tag, got.get(tag), addr))
+    srv.stop()
+
+
 def t_bad_cidr():
     for bad in ["10.0.0.0/33", "10.0.0.1/8", "example.com", "::1/129", "10.0.0.0/", ""]:
         p = subprocess.run([binary(), "-b", "127.0.0.1", "-p", "0", "--trusted-proxy", bad, root],
@@ -158,6 +180,7 @@ def t_bad_cidr():
               "--trusted-proxy" in err, "bad CIDR %r: exit %s, %r" % (bad, p.returncode, err))
 
 
-for t in [t_xff, t_not_trusted_by_default, t_forwarded, t_after_proxy_protocol, t_bad_cidr]:
+for t in [t_xff, t_not_trusted_by_default, t_forwarded, t_after_proxy_protocol, t_unix_trusted,
+          t_bad_cidr]:
     case(t)
 finish()

@@ -111,6 +111,13 @@ static void test_cidr(void)
 	memset(&p, 0, sizeof(p));
 	p.family = ALOG_PEER_UNIX;
 	CHECK(!realip_match(trusted, ntrusted, &p));
+	CHECK(realip_parse_cidr("unix:", &c) == 0 && c.family == ALOG_PEER_UNIX);
+	CHECK(realip_parse_cidr("unix:/x", &c) == -EINVAL);
+	trusted[ntrusted++] = c;
+	CHECK(realip_match(trusted, ntrusted, &p));
+	p = addr("0.0.0.0");
+	CHECK(!realip_match(&c, 1, &p)); /* "unix:" matches no address */
+	ntrusted--;
 	trust("0.0.0.0/0");
 	p = addr("203.0.113.9");
 	CHECK(realip_match(trusted, ntrusted, &p));
