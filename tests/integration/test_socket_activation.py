@@ -89,7 +89,13 @@ def t_activated():
     # SIGTERM while a download is in flight: systemd's socket stays open
     # (a new client connects and waits in the backlog for the next
     # instance) but is not accepted any more.
-    dl = srv.connect()
+    # A small receive buffer keeps the download in flight while the
+    # test does not read (loopback buffers would take it whole).
+    ds = socket.socket()
+    ds.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    ds.settimeout(5)
+    ds.connect(("127.0.0.1", port))
+    dl = Conn(ds)
     dl.send(b"PROXY UNKNOWN\r\n" + request("/big.bin"))
     dl.sock.recv(1000)
     srv.proc.send_signal(15)
