@@ -102,12 +102,21 @@ static void put_field(struct out *o, const char *s, size_t n, size_t max, bool j
 	put(o, "\"", 1);
 }
 
+void alog_peer_str(const struct alog_peer *peer, char *out, size_t cap)
+{
+	snprintf(out, cap, "-");
+	if (peer && peer->family == ALOG_PEER_UNIX)
+		snprintf(out, cap, "unix:");
+	else if (peer && cap >= INET6_ADDRSTRLEN)
+		inet_ntop(peer->family == ALOG_PEER_V6 ? AF_INET6 : AF_INET, peer->addr, out,
+			  (socklen_t)cap);
+}
+
 static void put_peer(struct out *o, const struct alog_peer *peer)
 {
-	char host[INET6_ADDRSTRLEN] = "-";
+	char host[INET6_ADDRSTRLEN];
 
-	if (peer)
-		inet_ntop(peer->v6 ? AF_INET6 : AF_INET, peer->addr, host, sizeof(host));
+	alog_peer_str(peer, host, sizeof(host));
 	puts_(o, host);
 }
 

@@ -37,10 +37,13 @@ struct alog_shared {
 	_Atomic uint32_t gen; /* bumped after fd changes */
 };
 
-/* The client's address, kept per connection (17 bytes, not a sockaddr). */
+/* The client's address, kept per connection (17 bytes, not a sockaddr).
+ * A client on a unix socket has no address: it is logged as "unix:". */
+enum { ALOG_PEER_V4 = 0, ALOG_PEER_V6 = 1, ALOG_PEER_UNIX = 2 };
+
 struct alog_peer {
-	uint8_t addr[16];     /* IPv4 in the first 4 bytes */
-	uint8_t v6;
+	uint8_t addr[16];     /* network order; IPv4 in the first 4 bytes */
+	uint8_t family;       /* ALOG_PEER_* */
 };
 
 /* One response, as the access log sees it. Strings are not terminated;
@@ -100,6 +103,10 @@ void alog_complete(struct alog *a, unsigned idx, int res, uint64_t now_sec);
  * synchronously. */
 bool alog_busy(const struct alog *a);
 void alog_finish(struct alog *a);
+
+/* The peer as a log line shows it ("192.0.2.1", "2001:db8::1", "unix:",
+ * "-" for none) into out[0..cap). */
+void alog_peer_str(const struct alog_peer *peer, char *out, size_t cap);
 
 /* Formatting, exposed for unit tests: the line for e into out (at most cap
  * bytes, newline included); its length. */

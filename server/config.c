@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define PROG "ringserve"
@@ -33,7 +34,9 @@ enum kind {
 	K_STR,     /* header-safe text (no control bytes), stored as const char * */
 	K_ENUM,    /* one word of spec.choices, stored as its index */
 	K_ADDRPORT,/* ADDR:PORT for a side listener (--metrics) */
-	K_BIND,    /* address; kinds up to here take an argument */
+	K_OCTAL,   /* octal integer (a file mode) */
+	K_CIDR,    /* --trusted-proxy, appended to a list */
+	K_BIND,    /* address; appended to a list; kinds up to here take an argument */
 	K_FLAG,    /* no argument: stores spec.min into an int field */
 	K_HELP,
 	K_VERSION,
@@ -49,6 +52,7 @@ enum {
 	O_DTHRESH, O_DDEPTH, O_DCHUNK, O_DXFERS, O_SQPOLL, O_SENDZC, O_TRANSFER, O_USER, O_LOGLEVEL,
 	O_NOPIN, O_ACCESSLOG, O_LOGFORMAT, O_LOGBUF, O_METRICS, O_SFMIN,
 	O_CONFIG, O_CHECKCONF, O_ROOT,
+	O_UNIXMODE, O_PROXYPROTO, O_MAXPROXYHDR, O_TRUSTED, O_REALIPHDR,
 };
 
 struct spec {
@@ -80,7 +84,7 @@ static const struct spec specs[] = {
 	{ 'p', "port", K_UINT, 0, 65535, U(port), "PORT",
 	  "TCP port; 0 lets the kernel pick", NULL },
 	{ 'b', "bind", K_BIND, 0, 0, NONE, "ADDR",
-	  "IPv4 or IPv6 (or [IPv6]) address", NULL },
+	  "listen on ADDR (IPv4, IPv6, [IPv6]; :PORT overrides -p) or unix:PATH; repeatable", NULL },
 	{ 't', "threads", K_UINT, 1, 1024, U(threads), "N",
 	  "worker threads, one ring each", NULL },
 	{ 'q', "ring-entries", K_POW2, 8, 32768, U(ring_entries), "N",
@@ -170,6 +174,16 @@ static const struct spec specs[] = {
 	  "access log batch per worker (4 in rotation), written when full or each 250 ms", NULL },
 	{ O_METRICS, "metrics", K_ADDRPORT, 0, 0, NONE, "ADDR:PORT",
 	  "serve Prometheus metrics on this address (e.g. 127.0.0.1:9100)", NULL },
+	{ O_UNIXMODE, "unix-mode", K_OCTAL, 0, 0777, U(unix_mode), "MODE",
+	  "permissions of unix:PATH sockets (owned by --user when given)", NULL },
+	{ O_PROXYPROTO, "proxy-protocol", K_FLAG, 1, 0, U(proxy_protocol), NULL,
+	  "TCP listeners expect a PROXY protocol v1/v2 header naming the client", NULL },
+	{ O_MAXPROXYHDR, "max-proxy-header", K_SIZE, 232, 64 * KIB, S(max_proxy_header), "SIZE",
+	  "largest PROXY v2 header, TLVs included, at most --max-header-size (v1: 107 bytes)", NULL },
+	{ O_TRUSTED, "trusted-proxy", K_CIDR, 0, CONFIG_TRUSTED_MAX, NONE, "CIDR",
+	  "take the client from --real-ip-header when the peer is in CIDR (unix: for unix sockets); repeatable", NULL },
+	{ O_REALIPHDR, "real-ip-header", K_ENUM, 0, 1, U(real_ip_header), "NAME",
+	  "header a trusted proxy names the client in", "x-forwarded-for|forwarded" },
 	{ O_USER, "user", K_STR, 0, 64, P(user), "NAME",
 	  "after binding, switch to this user and its groups (needs root)", NULL },
 	{ O_SFMIN, "sendfile-min", K_SIZE, 0, 1024 * GIB, S(sendfile_min), "SIZE",
@@ -227,16 +241,11 @@ static unsigned online_cpus(void)
 
 static void set_defaults(struct config *cfg)
 {
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&cfg->bind_addr;
-
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->config_file = "";
 	cfg->root = ".";
-	/* "::" with IPV6_V6ONLY off serves both families; listen code falls
-	 * back to 0.0.0.0 when the host has no IPv6. */
-	a6->sin6_family = AF_INET6;
-	a6->sin6_addr = in6addr_any;
-	cfg->bind_len = sizeof(*a6);
+	/* No -b: "::" with IPV6_V6ONLY off, serving both families (listen
+	 * code falls back to 0.0.0.0 when the host has no IPv6). */
 	cfg->port = 8080;
 	cfg->threads = online_cpus();
 	cfg->ring_entries = 256;
@@ -282,6 +291,9 @@ static void set_defaults(struct config *cfg)
 	cfg->access_log = "";
 	cfg->log_format = LOGF_COMBINED;
 	cfg->access_log_buf = 64 * KIB;
+	cfg->unix_mode = 0660;
+	cfg->max_proxy_header = 2 * KIB;
+	cfg->real_ip_header = REALIP_XFF;
 }
 
 /* ---- numbers ---- */
@@ -388,7 +400,15 @@ static void fmt_range(char *buf, size_t n, const struct spec *sp)
 	char lo[32], hi[32];
 
 	if (sp->kind == K_BIND) {
-		snprintf(buf, n, "an IPv4 or IPv6 address");
+		snprintf(buf, n, "an IPv4 or IPv6 address, ADDR:PORT, [IPv6]:PORT or unix:PATH");
+		return;
+	}
+	if (sp->kind == K_CIDR) {
+		snprintf(buf, n, "an IPv4 or IPv6 address or CIDR (10.0.0.0/8, ::1/128) or unix:");
+		return;
+	}
+	if (sp->kind == K_OCTAL) {
+		snprintf(buf, n, "an octal mode from 0 to %llo", (unsigned long long)sp->max);
 		return;
 	}
 	if (sp->kind == K_ADDRPORT) {
@@ -499,8 +519,18 @@ static void usage(FILE *out)
 		if (sp->kind > K_BIND)
 			continue;
 		if (sp->kind == K_BIND) {
-			fprintf(out, "  %-30s   default :: (all interfaces) "
-				"or 0.0.0.0\n", "");
+			fprintf(out, "  %-30s   default :: (all interfaces) or 0.0.0.0, at most "
+				"%d times\n", "", CONFIG_BINDS_MAX);
+			continue;
+		}
+		if (sp->kind == K_CIDR) {
+			fprintf(out, "  %-30s   default none, at most %llu times\n", "",
+				(unsigned long long)sp->max);
+			continue;
+		}
+		if (sp->kind == K_OCTAL) {
+			fprintf(out, "  %-30s   octal 0 to %llo, default %04o\n", "",
+				(unsigned long long)sp->max, (unsigned)get_field(&def, sp));
 			continue;
 		}
 		if (sp->kind == K_ADDRPORT) {
@@ -565,6 +595,19 @@ static void print_str(FILE *out, const char *name, const char *v)
 		fprintf(out, "%s = %s\n", name, q);
 }
 
+/* A trusted CIDR as --trusted-proxy takes it back. */
+static void print_cidr(FILE *out, const char *name, const struct realip_cidr *c)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (c->family == ALOG_PEER_UNIX) {
+		fprintf(out, "%s = unix:\n", name);
+		return;
+	}
+	inet_ntop(c->family == ALOG_PEER_V4 ? AF_INET : AF_INET6, c->addr, a, sizeof(a));
+	fprintf(out, "%s = %s/%u\n", name, a, c->bits);
+}
+
 void config_print(const struct config *cfg, FILE *out)
 {
 	char v[48];
@@ -595,10 +638,19 @@ void config_print(const struct config *cfg, FILE *out)
 											 : "false");
 			break;
 		case K_BIND:
-			if (cfg->bind_str)
-				print_str(out, sp->name, cfg->bind_str);
-			else
+			for (unsigned k = 0; k < cfg->nbinds; k++)
+				print_str(out, sp->name, cfg->binds[k].str);
+			if (!cfg->nbinds)
 				fprintf(out, "# %s: all interfaces (:: or 0.0.0.0)\n", sp->name);
+			break;
+		case K_CIDR:
+			for (unsigned k = 0; k < cfg->ntrusted; k++)
+				print_cidr(out, sp->name, &cfg->trusted[k]);
+			if (!cfg->ntrusted)
+				fprintf(out, "# %s: none\n", sp->name);
+			break;
+		case K_OCTAL:
+			fprintf(out, "%s = %04llo\n", sp->name, (unsigned long long)get_field(cfg, sp));
 			break;
 		case K_ADDRPORT:
 			if (cfg->metrics_str)
@@ -698,14 +750,15 @@ static int parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len
 
 /* "127.0.0.1:9100", "[::1]:9100": the port follows the last colon, which
  * for IPv6 must come after the closing bracket. */
-static int parse_addr_port(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+static int parse_addr_port(const char *s, unsigned min_port, struct sockaddr_storage *ss,
+			   socklen_t *len)
 {
 	const char *colon = strrchr(s, ':');
 	char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 4];
 	uint64_t port;
 
 	if (!colon || (size_t)(colon - s) >= sizeof(host) || parse_uint(colon + 1, &port) ||
-	    port == 0 || port > 65535)
+	    port < min_port || port > 65535)
 		return -EINVAL;
 	memcpy(host, s, (size_t)(colon - s));
 	host[colon - s] = '\0';
@@ -717,6 +770,74 @@ static int parse_addr_port(const char *s, struct sockaddr_storage *ss, socklen_t
 		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
 	else
 		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+	return 0;
+}
+
+/* -b: "unix:PATH", an address (the port comes from -p), or ADDR:PORT
+ * ("127.0.0.1:80", "[::1]:80"; a bare IPv6 literal never has a port). */
+static int parse_bind(const char *s, struct config_bind *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->str = s;
+	if (strncmp(s, "unix:", 5) == 0) {
+		struct sockaddr_un *un = (struct sockaddr_un *)&b->addr;
+		size_t n = strlen(s + 5);
+
+		if (n == 0 || n >= sizeof(un->sun_path))
+			return -EINVAL;
+		for (size_t i = 0; i < n; i++)
+			if ((unsigned char)s[5 + i] < 0x20 || s[5 + i] == 0x7f)
+				return -EINVAL; /* it is printed in one-line messages */
+		un->sun_family = AF_UNIX;
+		memcpy(un->sun_path, s + 5, n + 1);
+		b->len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
+		b->own_port = 1;
+		return 0;
+	}
+	if (parse_addr(s, &b->addr, &b->len) == 0)
+		return 0;
+	if (parse_addr_port(s, 0, &b->addr, &b->len) == 0) {
+		b->own_port = 1;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* Two -b that name the same socket. Port 0 asks for a fresh port each
+ * time, so it never repeats. */
+static bool same_bind(const struct config_bind *a, const struct config_bind *b)
+{
+	if (a->addr.ss_family != b->addr.ss_family)
+		return false;
+	if (a->addr.ss_family == AF_UNIX)
+		return strcmp(((const struct sockaddr_un *)&a->addr)->sun_path,
+			      ((const struct sockaddr_un *)&b->addr)->sun_path) == 0;
+	if (a->addr.ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)&a->addr, *y = (const void *)&b->addr;
+		return x->sin_port && x->sin_port == y->sin_port &&
+		       x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	const struct sockaddr_in6 *x = (const void *)&a->addr, *y = (const void *)&b->addr;
+	return x->sin6_port && x->sin6_port == y->sin6_port && x->sin6_scope_id == y->sin6_scope_id &&
+	       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+}
+
+/* "660", "0660": 1 to 4 octal digits. */
+static int parse_octal(const char *s, uint64_t max, unsigned *out)
+{
+	uint64_t v = 0;
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 4)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '7')
+			return -EINVAL;
+		v = v * 8 + (uint64_t)(s[i] - '0');
+	}
+	if (v > max)
+		return -EINVAL;
+	*out = (unsigned)v;
 	return 0;
 }
 
@@ -765,12 +886,30 @@ static int handle(struct config *cfg, int c, char **argv, FILE *out, FILE *err)
 	case K_ENUM:
 		return set_enum(cfg, sp, optarg) ? bad_value(err, sp, optarg) : 0;
 	case K_BIND:
-		if (parse_addr(optarg, &cfg->bind_addr, &cfg->bind_len))
+		if (cfg->nbinds == CONFIG_BINDS_MAX) {
+			fprintf(err, PROG ": --bind may be given at most %d times\n", CONFIG_BINDS_MAX);
+			return 2;
+		}
+		if (parse_bind(optarg, &cfg->binds[cfg->nbinds]))
 			return bad_value(err, sp, optarg);
-		cfg->bind_str = optarg;
+		cfg->nbinds++;
+		return 0;
+	case K_CIDR:
+		if (cfg->ntrusted == sp->max) {
+			fprintf(err, PROG ": --%s may be given at most %llu times\n", sp->name,
+				(unsigned long long)sp->max);
+			return 2;
+		}
+		if (realip_parse_cidr(optarg, &cfg->trusted[cfg->ntrusted]))
+			return bad_value(err, sp, optarg);
+		cfg->ntrusted++;
+		return 0;
+	case K_OCTAL:
+		if (parse_octal(optarg, sp->max, (unsigned *)field_ptr(cfg, sp)))
+			return bad_value(err, sp, optarg);
 		return 0;
 	case K_ADDRPORT:
-		if (parse_addr_port(optarg, &cfg->metrics_addr, &cfg->metrics_len))
+		if (parse_addr_port(optarg, 1, &cfg->metrics_addr, &cfg->metrics_len))
 			return bad_value(err, sp, optarg);
 		cfg->metrics_str = optarg;
 		return 0;
@@ -1109,11 +1248,29 @@ int config_parse(struct config *cfg, int argc, char **argv, FILE *out, FILE *err
 		fputs(PROG ": --sqpoll cannot be combined with --user\n", err);
 		return 2;
 	}
-	/* Both sockaddr variants keep the port at the same offset, but say
-	 * which one is meant. */
-	if (cfg->bind_addr.ss_family == AF_INET)
-		((struct sockaddr_in *)&cfg->bind_addr)->sin_port = htons((uint16_t)cfg->port);
-	else
-		((struct sockaddr_in6 *)&cfg->bind_addr)->sin6_port = htons((uint16_t)cfg->port);
+	/* The PROXY header waits in the request's input buffer. */
+	if (cfg->max_proxy_header > cfg->max_header_size)
+		cfg->max_proxy_header = cfg->max_header_size;
+	/* -p applies to every -b without a port of its own, wherever it
+	 * stands on the line. */
+	for (unsigned i = 0; i < cfg->nbinds; i++) {
+		struct config_bind *b = &cfg->binds[i];
+		if (b->own_port)
+			continue;
+		if (b->addr.ss_family == AF_INET)
+			((struct sockaddr_in *)&b->addr)->sin_port = htons((uint16_t)cfg->port);
+		else
+			((struct sockaddr_in6 *)&b->addr)->sin6_port = htons((uint16_t)cfg->port);
+	}
+	for (unsigned i = 0; i < cfg->nbinds; i++)
+		for (unsigned j = 0; j < i; j++)
+			if (same_bind(&cfg->binds[i], &cfg->binds[j])) {
+				fputs(PROG ": --bind ", err);
+				put_quoted(err, cfg->binds[i].str);
+				fputs(" names the same listener as ", err);
+				put_quoted(err, cfg->binds[j].str);
+				fputs("\n", err);
+				return 2;
+			}
 	return 0;
 }

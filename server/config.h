@@ -6,16 +6,29 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "realip.h"
+
 #define RS_VERSION "0.1.0"
+
+#define CONFIG_BINDS_MAX 32    /* -b given at most this often */
+#define CONFIG_TRUSTED_MAX 64  /* --trusted-proxy given at most this often */
+
+/* One -b: an IP address (the port from -p unless it has its own) or
+ * unix:PATH. */
+struct config_bind {
+	const char *str;           /* as given, for messages */
+	struct sockaddr_storage addr; /* AF_INET, AF_INET6 (port filled in) or AF_UNIX */
+	socklen_t len;
+	int own_port;              /* ADDR:PORT: -p does not apply */
+};
 
 struct config {
 	const char *config_file;   /* --config FILE, "" = none */
 	int check_config;          /* --check-config: print the effective settings, exit */
 	char *config_arena;        /* the file's names and values (config_free) */
 	const char *root;          /* ROOT operand or --root, default "." */
-	const char *bind_str;      /* as given, for messages; NULL = all interfaces */
-	struct sockaddr_storage bind_addr; /* port filled in */
-	socklen_t bind_len;
+	struct config_bind binds[CONFIG_BINDS_MAX]; /* -b, in order; none: all interfaces */
+	unsigned nbinds;
 	unsigned port;             /* -p, 0..65535, default 8080 (0: kernel picks) */
 	unsigned threads;          /* -t, 1..1024, default online CPUs */
 	unsigned ring_entries;     /* -q, power of two 8..32768, default 256 */
@@ -74,7 +87,17 @@ struct config {
 	const char *metrics_str;   /* --metrics ADDR:PORT as given; NULL = off */
 	struct sockaddr_storage metrics_addr;
 	socklen_t metrics_len;
+
+	/* listeners and client addresses */
+	unsigned unix_mode;        /* --unix-mode, octal 0..0777, default 0660 */
+	int proxy_protocol;        /* --proxy-protocol: TCP listeners expect a PROXY header */
+	uint64_t max_proxy_header; /* --max-proxy-header SIZE (v2 with TLVs), 232..64K, default 2K (capped) */
+	struct realip_cidr trusted[CONFIG_TRUSTED_MAX]; /* --trusted-proxy CIDR, repeatable */
+	unsigned ntrusted;
+	unsigned real_ip_header;   /* --real-ip-header=x-forwarded-for|forwarded */
 };
+
+enum { REALIP_XFF = 0, REALIP_FORWARDED };
 
 enum { LOGF_COMMON = 0, LOGF_COMBINED, LOGF_JSON };
 

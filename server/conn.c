@@ -26,6 +26,7 @@
 #include "hdate.h"
 #include "log.h"
 #include "path.h"
+#include "peer.h"
 #include "resp.h"
 #include "sendfile.h"
 #include "serve.h"
@@ -211,23 +212,7 @@ void conn_rearm_recv(struct worker *w, struct conn *c)
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
-/* The peer's address, kept compact for the access log; an IPv4 client of
- * a dual-stack listener is logged as plain IPv4. */
-static void set_peer(struct alog_peer *p, const struct sockaddr *sa)
-{
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-	if (sa->sa_family == AF_INET6) {
-		const uint8_t *a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
-		p->v6 = memcmp(a, mapped, sizeof(mapped)) != 0;
-		memcpy(p->addr, p->v6 ? a : a + 12, p->v6 ? 16 : 4);
-	} else if (sa->sa_family == AF_INET) {
-		p->v6 = 0;
-		memcpy(p->addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-	}
-}
-
-void conn_accepted(struct worker *w, int fd, const struct sockaddr *sa)
+void conn_accepted(struct worker *w, int fd, const struct sockaddr *sa, unsigned lst)
 {
 	if (!w->nfree_conns) { /* cannot happen: accepts <= free connections */
 		worker_close_fd(w, fd);
@@ -250,7 +235,7 @@ void conn_accepted(struct worker *w, int fd, const struct sockaddr *sa)
 	io_uring_prep_files_update(sqe, &c->fd, 1, c->sock);
 	untracked_done(sqe, OP_CLOSE);
 	c->held_head = c->held_tail = -1;
-	set_peer(&c->peer, sa);
+	peer_accepted(w, c, sa, lst);
 	stat_add(&w->st.accepted, 1);
 	timer_node_init(&c->tn);
 	timer_set(w, c, TK_HEADER, w->cfg->header_timeout);
@@ -741,13 +726,15 @@ static void splice_chunk(struct worker *w, struct conn *c)
 }
 
 /* One chunk: read into the buffer linked to its send. */
-void conn_prep_body_send(struct worker *w, struct io_uring_sqe *sqe, int sock, const char *buf,
-			 unsigned n, const struct rbuf_pool *pool, int flags)
+void conn_prep_body_send(struct worker *w, struct conn *c, struct io_uring_sqe *sqe,
+			 const char *buf, unsigned n, const struct rbuf_pool *pool, int flags)
 {
+	int sock = c->sock;
+
 	/* No MSG_MORE with SEND_ZC: corked bytes are not transmitted, so
 	 * the notification that frees the buffer (and lets the next chunk
 	 * go) would never come. */
-	if (w->send_zc && n >= w->send_zc && pool->registered)
+	if (w->send_zc && n >= w->send_zc && pool->registered && peer_zc_ok(w, c))
 		io_uring_prep_send_zc_fixed(sqe, sock, buf, n, flags & ~MSG_MORE, 0, pool->index);
 	else
 		io_uring_prep_send(sqe, sock, buf, n, flags);
@@ -767,7 +754,7 @@ static void read_chunk(struct worker *w, struct conn *c)
 	conn_tag(w, c, sqe, OP_READ_CHUNK);
 	c->chunk = n;
 	sqe = ring_sqe(&w->ring);
-	conn_prep_body_send(w, sqe, c->sock, buf, n, &w->bufs,
+	conn_prep_body_send(w, c, sqe, buf, n, &w->bufs,
 			    MSG_WAITALL | MSG_NOSIGNAL | (more_follows(c, n) ? MSG_MORE : 0));
 	conn_tag(w, c, sqe, OP_SEND_CHUNK);
 	timer_set(w, c, TK_SEND, w->cfg->send_timeout);
@@ -935,6 +922,16 @@ static void conn_process(struct worker *w, struct conn *c)
 {
 	for (;;) {
 		refill(w, c);
+		if (c->flags & CF_PROXY) { /* the PROXY header comes before any request */
+			int r = peer_proxy_input(w, c);
+			if (r < 0) {
+				conn_close(w, c);
+				return;
+			}
+			if (r == 0)
+				break;
+			refill(w, c);
+		}
 		if (c->discard && c->in_len)
 			discard_input(w, c);
 		if (!c->in_len || c->discard)
@@ -943,6 +940,7 @@ static void conn_process(struct worker *w, struct conn *c)
 		w->req_conn = n > 0 ? c : NULL;
 		if (n == -2 && c->in_len < w->in_size)
 			break;
+		peer_request(w, c, n > 0 ? &w->req : NULL); /* who asks */
 		resp_begin(w, c);
 		c->flags |= CF_SYNC;
 		if (n == -1) {
@@ -1205,10 +1203,16 @@ void conn_complete(struct worker *w, struct conn *c, unsigned op, const struct i
 void conn_expired(struct worker *w, struct conn *c)
 {
 	stat_add(&w->st.timeouts[c->tkind], 1);
+	if (c->flags & CF_PROXY) { /* no HTTP yet: nothing to answer */
+		peer_proxy_timeout(w, c);
+		conn_close(w, c);
+		return;
+	}
 	switch (c->state) {
 	case CS_IDLE:
 		if (c->tkind == TK_HEADER && c->in_len + c->held_count > 0) {
 			/* Request head not complete in time. */
+			peer_request(w, c, NULL);
 			c->flags &= (uint32_t)~CF_HEAD;
 			resp_begin(w, c);
 			conn_error(w, c, 408, true, NULL);

@@ -37,9 +37,9 @@ struct scratch {
 	char path[PATH_CAP + 32];    /* + room for "/index.html" or ".br" */
 };
 
-/* A socket accepted as descriptor fd from peer `sa`. */
+/* A socket accepted as descriptor fd from peer `sa` on listener lst. */
 struct sockaddr;
-void conn_accepted(struct worker *w, int fd, const struct sockaddr *sa);
+void conn_accepted(struct worker *w, int fd, const struct sockaddr *sa, unsigned lst);
 
 /* A completion for c (generation already checked). */
 void conn_complete(struct worker *w, struct conn *c, unsigned op, const struct io_uring_cqe *cqe);
@@ -97,11 +97,12 @@ void conn_send_mem(struct worker *w, struct conn *c, size_t head, const char *bo
  * scratch->spans). */
 void conn_start_body(struct worker *w, struct conn *c);
 
-/* Prepare a send of a body chunk from a pool buffer: SEND_ZC from the
- * registered buffer when --send-zc allows, else SEND (fixed socket). */
+/* Prepare a send of a body chunk from a pool buffer to c's socket: SEND_ZC
+ * from the registered buffer when --send-zc allows (and the socket takes
+ * it), else SEND. */
 struct rbuf_pool;
-void conn_prep_body_send(struct worker *w, struct io_uring_sqe *sqe, int sock, const char *buf,
-			 unsigned n, const struct rbuf_pool *pool, int flags);
+void conn_prep_body_send(struct worker *w, struct conn *c, struct io_uring_sqe *sqe,
+			 const char *buf, unsigned n, const struct rbuf_pool *pool, int flags);
 
 /* Poll the socket for room (OP_POLL_OUT); the completion continues the
  * body path the connection is in. */

@@ -142,7 +142,7 @@ static int try_send(struct worker *w, struct conn *c)
 		return -EIO; /* short read before the end we promised: the file shrank */
 	uint64_t n = want_end - c->off;
 	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
-	conn_prep_body_send(w, sqe, c->sock, rbuf_addr(&w->dbufs, s->buf) + from, (unsigned)n,
+	conn_prep_body_send(w, c, sqe, rbuf_addr(&w->dbufs, s->buf) + from, (unsigned)n,
 			    &w->dbufs, MSG_WAITALL | MSG_NOSIGNAL | (want_end < c->end ? MSG_MORE : 0));
 	conn_tag(w, c, sqe, OP_DSEND);
 	s->state = DS_SENDING;

@@ -126,7 +126,6 @@ static int open_root(const char *root)
 static int start_workers(struct server *srv, struct worker *ws, unsigned n)
 {
 	const struct config *cfg = srv->cfg;
-	unsigned port = cfg->port;
 
 	for (unsigned i = 0; i < n; i++) {
 		struct worker *w = &ws[i];
@@ -135,15 +134,8 @@ static int start_workers(struct server *srv, struct worker *ws, unsigned n)
 		w->srv = srv;
 		w->cfg = cfg;
 		w->cpu = cfg->pin_cpus ? nth_cpu(i) : -1;
-		/* Port 0: the first listener gets a port from the kernel and
-		 * every other worker joins it there. */
-		w->listen_fd = listen_open(cfg, port, &port);
-		if (w->listen_fd < 0) {
-			fprintf(stderr, "ringserve: cannot listen on %s port %u: %s\n",
-				cfg->bind_str ? cfg->bind_str : "all interfaces", port,
-				strerror(-w->listen_fd));
+		if (listen_worker_fds(&srv->listen, w->lfd))
 			return -1;
-		}
 		atomic_fetch_add(&srv->running, 1);
 		int ret = worker_start(w);
 		if (ret)
@@ -189,15 +181,19 @@ static void wait_drained(struct server *srv, const sigset_t *sigs)
 }
 
 /* Every worker is set up: listen now, then let the workers accept. */
-static int open_gates(const struct config *cfg, struct worker *ws, unsigned n)
+static int open_gates(struct server *srv, struct worker *ws, unsigned n)
 {
-	for (unsigned i = 0; i < n; i++) {
-		if (listen(ws[i].listen_fd, (int)cfg->backlog)) {
-			fprintf(stderr, "ringserve: listen: %s\n", strerror(errno));
-			return -1;
-		}
+	int **fds = calloc(n, sizeof(*fds));
+
+	if (!fds) {
+		fprintf(stderr, "ringserve: out of memory\n");
+		return -1;
 	}
-	return 0;
+	for (unsigned i = 0; i < n; i++)
+		fds[i] = ws[i].lfd;
+	int ret = listen_start(&srv->listen, fds, n, srv->cfg->backlog);
+	free(fds);
+	return ret;
 }
 
 /* --user: after binding (so port 80 works) and after the workers pinned
@@ -231,14 +227,14 @@ static void release_workers(struct worker *ws, unsigned n)
 			sem_post(&ws[i].go);
 }
 
-static void join_workers(struct worker *ws, unsigned n)
+static void join_workers(struct server *srv, struct worker *ws, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
 		if (ws[i].thread)
 			pthread_join(ws[i].thread, NULL);
-		if (ws[i].listen_fd > 0)
-			close(ws[i].listen_fd);
+		listen_worker_close(&srv->listen, ws[i].lfd);
 	}
+	listen_close(&srv->listen);
 }
 
 /* --access-log: the file every worker duplicates at start. */
@@ -308,18 +304,40 @@ static void describe_direct(const struct config *cfg, char *out, size_t cap)
 			 align);
 }
 
+/* "127.0.0.1:8080, unix:/run/a.sock (systemd: web)": every listener with
+ * its port resolved; urls gets what a person can open for the TCP ones. */
+static void describe_listeners(const struct server *srv, const struct worker *w, char *out,
+			       size_t cap, char *urls, size_t ucap)
+{
+	const struct listen_set *ls = &srv->listen;
+	size_t n = 0, u = 0;
+
+	out[0] = urls[0] = '\0';
+	for (unsigned i = 0; i < ls->n && n < cap; i++) {
+		char one[160], url[256];
+		struct sockaddr_storage ss;
+		socklen_t slen = sizeof(ss);
+
+		listen_describe(w->lfd[i], one, sizeof(one));
+		n += (size_t)snprintf(out + n, cap - n, "%s%s%s%s%s%s", i ? ", " : "", one,
+				      ls->activated ? " (systemd" : "",
+				      ls->activated && ls->l[i].fdname[0] ? ": " : "",
+				      ls->activated ? ls->l[i].fdname : "", ls->activated ? ")" : "");
+		if (u < ucap && getsockname(w->lfd[i], (struct sockaddr *)&ss, &slen) == 0 &&
+		    url_for_listener((struct sockaddr *)&ss, slen, url, sizeof(url)) > 0)
+			u += (size_t)snprintf(urls + u, ucap - u, "%s%s", u ? " " : "", url);
+	}
+}
+
 /* fit_note: what limits_fit() reduced ("" when nothing). */
-static void print_banner(const struct config *cfg, const struct worker *w, unsigned disabled,
+static void print_banner(const struct server *srv, const struct worker *w, unsigned disabled,
 			 rlim_t nofile, const char *fit_note)
 {
 	static const char *const formats[] = { "common", "combined", "json" };
-	char addr[80], direct[128], extra[512], urls[256] = "";
-	struct sockaddr_storage ss;
-	socklen_t slen = sizeof(ss);
+	const struct config *cfg = srv->cfg;
+	char addr[1024], direct[128], extra[768], urls[1024];
 
-	listen_describe(w->listen_fd, addr, sizeof(addr));
-	if (getsockname(w->listen_fd, (struct sockaddr *)&ss, &slen) == 0)
-		url_for_listener((struct sockaddr *)&ss, slen, urls, sizeof(urls));
+	describe_listeners(srv, w, addr, sizeof(addr), urls, sizeof(urls));
 	describe_direct(cfg, direct, sizeof(direct));
 	int n = snprintf(extra, sizeof(extra), "%s", w->send_zc ? ", SEND_ZC" :
 			 cfg->send_zc ? ", no SEND_ZC (kernel)" : "");
@@ -328,6 +346,13 @@ static void print_banner(const struct config *cfg, const struct worker *w, unsig
 			      cfg->access_log, formats[cfg->log_format]);
 	if (cfg->metrics_str)
 		n += snprintf(extra + n, sizeof(extra) - (size_t)n, ", metrics on %s", cfg->metrics_str);
+	if (cfg->proxy_protocol)
+		n += snprintf(extra + n, sizeof(extra) - (size_t)n, ", PROXY protocol on TCP");
+	if (cfg->ntrusted)
+		n += snprintf(extra + n, sizeof(extra) - (size_t)n,
+			      ", client from %s via %u trusted CIDR%s",
+			      cfg->real_ip_header == REALIP_FORWARDED ? "Forwarded" : "X-Forwarded-For",
+			      cfg->ntrusted, cfg->ntrusted == 1 ? "" : "s");
 	if (fit_note[0])
 		n += snprintf(extra + n, sizeof(extra) - (size_t)n, ", RLIMIT_NOFILE %llu: %s",
 			      (unsigned long long)nofile, fit_note);
@@ -337,12 +362,12 @@ static void print_banner(const struct config *cfg, const struct worker *w, unsig
 		snprintf(extra + n, sizeof(extra) - (size_t)n, ", RINGSERVE_DISABLE=%s (testing)", names);
 	}
 	fprintf(stderr, "ringserve %s: listening on %s, root %s, %u thread%s, ring %u, "
-		"max %u connections/thread, %s, %s, %s, splice chunk %zu, %s%s; open %s\n",
+		"max %u connections/thread, %s, %s, %s, splice chunk %zu, %s%s%s%s\n",
 		RS_VERSION, addr, cfg->root, cfg->threads, cfg->threads == 1 ? "" : "s",
 		cfg->ring_entries, cfg->max_conns, ring_features_str(&w->ring),
 		w->pbufs.active ? "provided buffer ring" : "no buffer ring (plain recv)",
 		w->bufs.registered ? "registered buffers" : "unregistered buffers (RLIMIT_MEMLOCK)",
-		w->pipes.size, direct, extra, urls);
+		w->pipes.size, direct, extra, urls[0] ? "; open " : "", urls);
 }
 
 /* RINGSERVE_DISABLE (fallback.h), read once: the rings, the residency
@@ -451,30 +476,41 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (listen_setup(&srv.listen, &cfg)) {
+		listen_unlink(&srv.listen);
+		listen_close(&srv.listen);
+		mime_free(&srv.mime);
+		return 1;
+	}
 	struct worker *ws = calloc(cfg.threads, sizeof(*ws));
 	struct metrics metrics = { .fd = -1 };
 	if (!ws) {
 		fprintf(stderr, "ringserve: out of memory\n");
 		return 1;
 	}
-	if (start_workers(&srv, ws, cfg.threads) == 0 && open_gates(&cfg, ws, cfg.threads) == 0 &&
+	for (unsigned i = 0; i < cfg.threads; i++)
+		for (unsigned j = 0; j < LISTEN_MAX; j++)
+			ws[i].lfd[j] = -1;
+	if (start_workers(&srv, ws, cfg.threads) == 0 && open_gates(&srv, ws, cfg.threads) == 0 &&
 	    metrics_open(&metrics, &srv, ws, cfg.threads) == 0 &&
 	    (!cfg.user[0] || drop_privileges(cfg.user) == 0) && metrics_start(&metrics) == 0) {
 		release_workers(ws, cfg.threads);
-		print_banner(&cfg, &ws[0], disabled, nofile, fit_note);
+		print_banner(&srv, &ws[0], disabled, nofile, fit_note);
 		while (sigwait(&sigs, &sig) == 0 && (sig == SIGHUP || sig == SIGUSR1))
 			reopen_access_log(&srv, ws, cfg.threads);
 		log_info("%s: closing listeners, draining (at most %u s)", strsignal(sig),
 			 cfg.drain_timeout);
+		listen_unlink(&srv.listen);
 		request_stop(&srv);
 		wait_drained(&srv, &sigs);
 		status = 0;
 	} else {
+		listen_unlink(&srv.listen);
 		request_stop(&srv);
 		release_workers(ws, cfg.threads);
 	}
 	metrics_stop(&metrics);
-	join_workers(ws, cfg.threads);
+	join_workers(&srv, ws, cfg.threads);
 	if (atomic_load(&srv.alog.fd) >= 0)
 		close(atomic_load(&srv.alog.fd));
 	free(ws);

@@ -81,6 +81,11 @@ static const struct plain {
 	  "Access log batches written synchronously because every buffer was in flight.",
 	  OFF(log_sync_writes) },
 	{ "access_log_errors_total", "Access log writes that failed.", OFF(log_errors) },
+	{ "proxy_errors_total",
+	  "Connections closed for a malformed, missing, oversized or late PROXY protocol header.",
+	  OFF(proxy_errors) },
+	{ "forwarded_clients_total",
+	  "Requests whose client address a trusted proxy named (--trusted-proxy).", OFF(forwarded) },
 };
 
 /* A counter family with one label taking the values names[0..count). */

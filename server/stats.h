@@ -36,6 +36,8 @@ struct stats {
 	stat_t batches, batched;   /* pipelined batches sent, responses in them */
 	stat_t accept_errors;
 	stat_t log_lines, log_sync_writes, log_errors;
+	stat_t proxy_errors;       /* connections closed for a bad or missing PROXY header */
+	stat_t forwarded;          /* requests whose client a trusted proxy named */
 };
 
 /* Single writer: a load and a store, no read-modify-write. */

@@ -48,22 +48,34 @@ static void clock_update(struct worker *w)
  * than there are free connections: a multishot accept drains the whole
  * backlog in one go, so it cannot honour --max-connections, while this
  * never takes a connection it has no room for (the rest wait in the
- * kernel's backlog). */
+ * kernel's backlog). Several listeners take turns, each with at most its
+ * share of the accepts in flight, so that none waits behind another's. */
 static void arm_accepts(struct worker *w)
 {
-	while (!w->accept_paused && w->acc_nfree > 0 && w->accepts < w->nfree_conns) {
+	unsigned nl = w->srv->listen.n, share = ACCEPT_DEPTH / nl, full = 0;
+
+	while (!w->accept_paused && w->acc_nfree > 0 && w->accepts < w->nfree_conns && full < nl) {
+		unsigned l = w->acc_next;
+		w->acc_next = (l + 1) % nl;
+		if (w->lacc[l] >= share) {
+			full++;
+			continue;
+		}
+		full = 0;
 		unsigned i = w->acc_free[--w->acc_nfree];
 		struct accept_slot *a = &w->acc[i];
 		struct io_uring_sqe *sqe = ring_sqe(&w->ring);
 
 		a->len = sizeof(a->addr);
+		a->lst = (uint8_t)l;
 		/* An ordinary descriptor (sendfile needs one); conn_accepted
 		 * also installs it in the connection's fixed slot. Non-blocking,
 		 * so a sendfile from this thread never waits for the peer. */
-		io_uring_prep_accept(sqe, w->listen_fd, &a->addr.sa, &a->len,
+		io_uring_prep_accept(sqe, w->lfd[l], &a->addr.sa, &a->len,
 				     SOCK_NONBLOCK | SOCK_CLOEXEC);
 		io_uring_sqe_set_data64(sqe, ring_ud(OP_ACCEPT, 0, i));
 		w->accepts++;
+		w->lacc[l]++;
 	}
 }
 
@@ -123,15 +135,34 @@ void worker_conn_freed(struct worker *w)
 		w->accept_paused = false; /* re-armed at the end of the loop turn */
 }
 
-/* SIGTERM/SIGINT: stop listening at once (shutdown ends the multishot
- * accept and makes the kernel refuse new connections), close idle
- * connections, let the others finish their response. */
+/* Stop accepting. Our own sockets are shut down: that ends the accepts in
+ * flight and makes the kernel refuse new connections (a shared unix
+ * socket is shut down by every worker; once is enough). systemd's
+ * sockets must stay usable for the next instance, so only our accepts on
+ * them are cancelled and new clients wait in their backlog. */
+static void stop_listeners(struct worker *w)
+{
+	const struct listen_set *ls = &w->srv->listen;
+
+	for (unsigned i = 0; i < ls->n; i++) {
+		if (!ls->l[i].inherited) {
+			shutdown(w->lfd[i], SHUT_RDWR);
+			continue;
+		}
+		struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+		io_uring_prep_cancel_fd(sqe, w->lfd[i], IORING_ASYNC_CANCEL_ALL);
+		io_uring_sqe_set_data64(sqe, ring_ud(OP_CANCEL, 0, 0));
+	}
+}
+
+/* SIGTERM/SIGINT: stop listening at once, close idle connections, let the
+ * others finish their response. */
 static void begin_drain(struct worker *w)
 {
 	w->draining = true;
 	w->accept_paused = true;
 	w->drain_deadline = w->now + w->cfg->drain_timeout;
-	shutdown(w->listen_fd, SHUT_RDWR);
+	stop_listeners(w);
 	for (unsigned i = 0; i < w->nconns; i++) {
 		struct conn *c = &w->conns[i];
 		if (c->state == CS_IDLE && c->in_len == 0 && c->held_head < 0)
@@ -154,13 +185,17 @@ static void on_accept(struct worker *w, const struct io_uring_cqe *cqe)
 	unsigned i = ring_ud_slot(io_uring_cqe_get_data64(cqe));
 
 	w->accepts--;
+	w->lacc[w->acc[i].lst]--;
 	w->acc_free[w->acc_nfree++] = (uint8_t)i;
 	if (cqe->res >= 0) {
-		conn_accepted(w, cqe->res, &w->acc[i].addr.sa);
+		conn_accepted(w, cqe->res, &w->acc[i].addr.sa, w->acc[i].lst);
 		return;
 	}
-	if (cqe->res == -ECANCELED || w->draining)
-		return; /* our own cancel, or the listener shut down */
+	/* Our own cancel, or the listener shut down (a shared one maybe by
+	 * another worker that saw the stop first). */
+	if (cqe->res == -ECANCELED || w->draining ||
+	    atomic_load_explicit(&w->srv->stop, memory_order_relaxed))
+		return;
 	stat_add(&w->st.accept_errors, 1);
 	if (cqe->res == -ENFILE || cqe->res == -EMFILE) {
 		/* Out of descriptors: wait for a connection to end. */

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "fcache.h"
 #include "http.h"
+#include "listen.h"
 #include "mime.h"
 #include "pbuf.h"
 #include "pipes.h"
@@ -92,6 +93,7 @@ enum conn_flag {
 	CF_FILE_CACHED = 1u << 12, /* c->file is the cache's slot: do not close it */
 	CF_DIRECT = 1u << 13,      /* an O_DIRECT transfer holds a fd and buffers */
 	CF_RESP = 1u << 14,        /* a response is under way: log and count it once */
+	CF_PROXY = 1u << 10,       /* waiting for the PROXY protocol header (peer.c) */
 	CF_SYNC = 1u << 15,        /* serve_request() is running inside conn_process() */
 	CF_GATHER = 1u << 16,      /* a pipelined batch is open: responses are appended to obuf */
 	CF_DEFER = 1u << 17,       /* the request cannot join the batch: answer it after the flush */
@@ -136,7 +138,9 @@ struct conn {
 	uint8_t tkind;        /* enum timer_kind of the list tn is on */
 	struct timer_node tn;
 	/* For the access log and metrics, per response. */
-	struct alog_peer peer;
+	struct alog_peer peer;      /* this request's client (peer.c) */
+	struct alog_peer sock_peer; /* the connection's, after any PROXY header */
+	uint8_t lst;                /* the listener it came from */
 	uint8_t spath;        /* enum stat_path of the body */
 	uint16_t status;      /* 0 until a response head is built */
 	uint32_t hlen;        /* bytes of its HTTP head */
@@ -160,6 +164,7 @@ struct server {
 	unsigned cq_mult;     /* completion queue entries per submission queue entry */
 	bool pbuf_ok;         /* provided buffer rings fit under RLIMIT_MEMLOCK */
 	struct alog_shared alog;
+	struct listen_set listen;
 };
 
 /* Accepts are single-shot, at most this many in flight (see arm_accepts),
@@ -173,6 +178,7 @@ struct accept_slot {
 		struct sockaddr_in6 v6;
 	} addr;
 	socklen_t len;
+	uint8_t lst;          /* the listener it accepts on */
 };
 
 struct worker {
@@ -185,7 +191,7 @@ struct worker {
 	const char *init_what;
 	struct server *srv;
 	const struct config *cfg;
-	int listen_fd;
+	int lfd[LISTEN_MAX];  /* per listener: our own socket or the shared one */
 
 	struct ring ring;
 	struct rbuf_pool bufs;   /* response buffers: heads, small bodies, read path */
@@ -217,6 +223,8 @@ struct worker {
 	struct conn *nobuf_head;            /* waiting for provided buffers */
 
 	unsigned accepts;     /* accept SQEs in flight */
+	uint8_t lacc[LISTEN_MAX]; /* of them, on each listener */
+	unsigned acc_next;    /* the listener the next accept goes to */
 	struct accept_slot acc[ACCEPT_DEPTH];
 	uint8_t acc_free[ACCEPT_DEPTH];
 	unsigned acc_nfree;
@@ -228,6 +236,7 @@ struct worker {
 	uint64_t now;         /* monotonic seconds (cache validity) */
 	uint64_t now_ms;      /* monotonic milliseconds (timers) */
 	struct log_limit warn_open, warn_accept; /* EMFILE/ENFILE and friends */
+	struct log_limit warn_proxy; /* bad PROXY headers */
 	time_t date_sec;
 	char date[32];
 	struct open_how how;      /* files: confined per --follow-symlinks */

@@ -149,9 +149,13 @@ class Server:
     learned from its 'listening on ADDR:PORT' stderr line."""
 
     def __init__(self, root, extra=(), bind="127.0.0.1", threads=2,
-                 args=None, prefix=()):
+                 args=None, prefix=(), ready_re=None, env=None, pass_fds=()):
         # prefix: a wrapper that execs the binary (prlimit, setpriv...).
+        # ready_re: what the startup line must match when it does not start
+        # with a TCP address (a unix socket first); host and port are then
+        # its groups 1 and 2 when it has them, else None.
         self.bind = bind
+        self.ready_re = ready_re
         if args is None:
             args = ["-b", bind, "-p", "0", "-t", str(threads), root]
             args += list(extra)
@@ -160,7 +164,8 @@ class Server:
         self._lock = threading.Lock()
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE)
+                                     stderr=subprocess.PIPE, env=env,
+                                     pass_fds=pass_fds)
         _servers.append(self)
         self.port = None
         try:
@@ -177,9 +182,11 @@ class Server:
         fd = self.proc.stderr.fileno()
         buf = b""
         while True:
-            m = LISTEN_RE.search(buf.decode("utf-8", "replace"))
+            m = (self.ready_re or LISTEN_RE).search(buf.decode("utf-8", "replace"))
             if m:
                 self.stderr = buf
+                if m.re.groups < 2:
+                    return None, None
                 return m.group(1), int(m.group(2))
             left = deadline - time.monotonic()
             if left <= 0:

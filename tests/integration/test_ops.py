@@ -4,13 +4,13 @@
   only root may read get 403, others are served; --sqpoll with --user is a
   usage error.
 - `meson install --destdir` puts the binary, ringserve.1,
-  ringserve.service, the config file, the example config and the logrotate
-  example where they belong; the man page renders without warnings and
-  lists every option of --help, the config file syntax and the
-  environment; the unit's ExecStart is the installed binary reading the
-  installed config file, which --check-config accepts; the example lists
-  every option and, every setting uncommented, is accepted too;
-  systemd-analyze verifies the unit where it exists.
+  ringserve.service, ringserve.socket beside it, the config file, the
+  example config and the logrotate example where they belong; the man page
+  renders without warnings and lists every option of --help, the config
+  file syntax and the environment; the unit's ExecStart is the installed
+  binary reading the installed config file, which --check-config accepts;
+  the example lists every option and, every setting uncommented, is
+  accepted too; systemd-analyze verifies the units where it exists.
 - The installed logrotate snippet, pointed at a temporary log directory
   and the test server's pid, rotates the live access log: lines before the
   rotation are in access.log.1, lines after it in a new access.log.
@@ -73,7 +73,8 @@ def t_install():
         for d, _, names in os.walk(dest):
             for n in names:
                 files[n] = os.path.join(d, n)
-        for n in ("ringserve", "ringserve.1", "ringserve.service", "ringserve.logrotate",
+        for n in ("ringserve", "ringserve.1", "ringserve.service", "ringserve.socket",
+                  "ringserve.logrotate",
                   "ringserve.conf", "ringserve.conf.example"):
             check(n in files, "%s installed (got %s)" % (n, sorted(files)))
         if "ringserve.conf" in files:
@@ -85,6 +86,8 @@ def t_install():
                 "/share/doc/ringserve/examples/ringserve.conf.example"),
                 "example config under share/doc: %s" % files["ringserve.conf.example"])
             example_config(files["ringserve.conf.example"])
+        if "ringserve.socket" in files and "ringserve.service" in files:
+            socket_unit(files["ringserve.socket"], files["ringserve.service"])
         if "ringserve.logrotate" in files:
             check(files["ringserve.logrotate"].endswith("/share/doc/ringserve/examples/ringserve.logrotate"),
                   "logrotate example under share/doc: %s" % files["ringserve.logrotate"])
@@ -206,6 +209,22 @@ def unit(path, installed_bin, installed_conf, dest):
                        timeout=60)
     errors = [ln for ln in p.stderr.splitlines() if "ringserve" in ln and "not executable" not in ln]
     check(not errors, "systemd-analyze verify: %s" % errors)
+
+
+def socket_unit(path, service):
+    check(os.path.dirname(path) == os.path.dirname(service),
+          "ringserve.socket next to ringserve.service: %s" % path)
+    text = open(path).read()
+    for key in ("ListenStream=80", "NoDelay=true", "FileDescriptorName=", "BindIPv6Only=both",
+                "WantedBy=sockets.target"):
+        check(key in text, "socket unit has %s" % key)
+    if not shutil.which("systemd-analyze"):
+        print("SKIP (socket unit verify): no systemd-analyze")
+        return
+    p = subprocess.run(["systemd-analyze", "verify", "--man=no", path, service],
+                       capture_output=True, text=True, timeout=60)
+    errors = [ln for ln in p.stderr.splitlines() if "ringserve" in ln and "not executable" not in ln]
+    check(not errors, "systemd-analyze verify of the socket unit: %s" % errors)
 
 
 for fn in (t_user, t_install):

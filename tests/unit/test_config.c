@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -64,18 +65,15 @@ static int one_error_line(int r)
 static void test_defaults(void)
 {
 	struct config c;
-	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&c.bind_addr;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
 	CHECK(run(&c, NULL) == 0);
 	CHECK(out_text[0] == 0 && err_text[0] == 0);
 	CHECK(strcmp(c.root, ".") == 0);
-	CHECK(c.bind_str == NULL);
-	CHECK(a6->sin6_family == AF_INET6);
-	CHECK(memcmp(&a6->sin6_addr, &in6addr_any, sizeof(in6addr_any)) == 0);
-	CHECK(a6->sin6_port == htons(8080));
-	CHECK(c.bind_len == sizeof(struct sockaddr_in6));
+	CHECK(c.nbinds == 0); /* all interfaces, chosen by listen.c */
 	CHECK(c.port == 8080);
+	CHECK(c.unix_mode == 0660 && c.proxy_protocol == 0 && c.ntrusted == 0);
+	CHECK(c.max_proxy_header == 2048 && c.real_ip_header == REALIP_XFF);
 	CHECK(c.threads == (unsigned)(cpus < 1 ? 1 : cpus > 1024 ? 1024 : cpus));
 	CHECK(c.ring_entries == 256);
 	CHECK(c.max_conns == 0);
@@ -286,12 +284,14 @@ static void test_sizes(void)
 static void test_bind(void)
 {
 	struct config c;
-	const struct sockaddr_in *a4 = (const struct sockaddr_in *)&c.bind_addr;
-	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&c.bind_addr;
+	const struct sockaddr_in *a4 = (const struct sockaddr_in *)&c.binds[0].addr;
+	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&c.binds[0].addr;
 	struct in6_addr lo6 = IN6ADDR_LOOPBACK_INIT;
 	static const char *const bad[] = {
 		"", "localhost", "127.1", "1.2.3", "256.1.1.1", "[127.0.0.1]",
-		"[::1", "::1]", "[]", "::g", "1.2.3.4:80", "[::1]:80",
+		"[::1", "::1]", "[]", "::g", "1.2.3.4:", "[::1]:", "1.2.3.4:65536",
+		"[::1]:-1", "[::1]:+80", "1.2.3.4:8o", "1.2.3.4 :80", "::1:80:", "unix:",
+		"unix:/tmp/a\nb", "unix:/0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890",
 		"fe80::1%", "fe80::1%no-such-if0", "fe80::1%99999999999",
 		"[1111:2222:3333:4444:5555:6666:7777:8888%an-interface-name-too-long]",
 	};
@@ -299,19 +299,19 @@ static void test_bind(void)
 	CHECK(run(&c, "-b", "127.0.0.1", "-p", "80", NULL) == 0);
 	CHECK(a4->sin_family == AF_INET && a4->sin_port == htons(80) &&
 	      a4->sin_addr.s_addr == htonl(INADDR_LOOPBACK));
-	CHECK(c.bind_len == sizeof(struct sockaddr_in));
-	CHECK(c.bind_str && strcmp(c.bind_str, "127.0.0.1") == 0);
+	CHECK(c.binds[0].len == sizeof(struct sockaddr_in) && c.nbinds == 1);
+	CHECK(c.binds[0].str && strcmp(c.binds[0].str, "127.0.0.1") == 0);
 	CHECK(run(&c, "-p", "81", "--bind=0.0.0.0", NULL) == 0);
 	CHECK(a4->sin_family == AF_INET && a4->sin_port == htons(81) &&
 	      a4->sin_addr.s_addr == 0);
 	CHECK(run(&c, "-b", "::1", NULL) == 0);
 	CHECK(a6->sin6_family == AF_INET6 && a6->sin6_port == htons(8080) &&
 	      memcmp(&a6->sin6_addr, &lo6, sizeof lo6) == 0);
-	CHECK(c.bind_len == sizeof(struct sockaddr_in6));
+	CHECK(c.binds[0].len == sizeof(struct sockaddr_in6));
 	CHECK(run(&c, "-b", "[::1]", "-p0", NULL) == 0);
 	CHECK(a6->sin6_family == AF_INET6 && a6->sin6_port == 0 &&
 	      memcmp(&a6->sin6_addr, &lo6, sizeof lo6) == 0);
-	CHECK(strcmp(c.bind_str, "[::1]") == 0);
+	CHECK(strcmp(c.binds[0].str, "[::1]") == 0);
 	CHECK(run(&c, "-b", "[::]", NULL) == 0 && a6->sin6_family == AF_INET6);
 	CHECK(run(&c, "-b", "::ffff:10.0.0.1", NULL) == 0 &&
 	      a6->sin6_family == AF_INET6);
@@ -328,6 +328,88 @@ static void test_bind(void)
 			failures++;
 		}
 	}
+}
+
+/* Several -b, ADDR:PORT, unix:PATH, duplicates; the options of the
+ * listeners and of the client address. */
+static void test_listeners(void)
+{
+	struct config c;
+	const struct sockaddr_in *b0 = (const struct sockaddr_in *)&c.binds[0].addr;
+	const struct sockaddr_in6 *b1 = (const struct sockaddr_in6 *)&c.binds[1].addr;
+	const struct sockaddr_un *b2 = (const struct sockaddr_un *)&c.binds[2].addr;
+
+	CHECK(run(&c, "-b", "127.0.0.1:81", "-b", "[::1]", "-b", "unix:/run/x.sock", "-p", "90",
+		  NULL) == 0);
+	CHECK(c.nbinds == 3);
+	CHECK(b0->sin_family == AF_INET && b0->sin_port == htons(81)); /* its own port */
+	CHECK(b1->sin6_family == AF_INET6 && b1->sin6_port == htons(90)); /* -p, given after it */
+	CHECK(b2->sun_family == AF_UNIX && strcmp(b2->sun_path, "/run/x.sock") == 0);
+	CHECK(c.binds[2].len == offsetof(struct sockaddr_un, sun_path) + 12);
+	CHECK(run(&c, "-b", "[fe80::1%1]:0", NULL) == 0 && b0->sin_port == 0);
+	/* The same listener twice: usage error naming both. */
+	REFUSED(run(&c, "-b", "127.0.0.1", "-b", "127.0.0.1:8080", NULL));
+	CHECK(strstr(err_text, "'127.0.0.1:8080' names the same listener as '127.0.0.1'"));
+	REFUSED(run(&c, "-b", "[::1]:80", "-b", "::1", "-p", "80", NULL));
+	REFUSED(run(&c, "-b", "unix:/a", "-b", "unix:/a", NULL));
+	/* Different ports, families or paths, and port 0 twice, are not. */
+	CHECK(run(&c, "-b", "127.0.0.1:80", "-b", "127.0.0.1:81", "-b", "0.0.0.0:80", NULL) == 0);
+	CHECK(run(&c, "-b", "unix:/a", "-b", "unix:/b", "-b", "127.0.0.1:0", "-b",
+		  "127.0.0.1:0", NULL) == 0 && c.nbinds == 4);
+	{
+		char *argv[CONFIG_BINDS_MAX * 2 + 4], spec[CONFIG_BINDS_MAX + 1][24];
+		int argc = 0;
+		argv[argc++] = (char *)"ringserve";
+		for (int i = 0; i <= CONFIG_BINDS_MAX; i++) {
+			snprintf(spec[i], sizeof(spec[i]), "127.0.0.1:%d", 1000 + i);
+			argv[argc++] = (char *)"-b";
+			argv[argc++] = spec[i];
+		}
+		argv[argc] = NULL;
+		FILE *null = fopen("/dev/null", "w");
+		CHECK(config_parse(&c, argc - 2, argv, null, null) == 0 && c.nbinds == CONFIG_BINDS_MAX);
+		CHECK(config_parse(&c, argc, argv, null, null) == 2);
+		fclose(null);
+	}
+
+	CHECK(run(&c, "--unix-mode", "0600", NULL) == 0 && c.unix_mode == 0600);
+	CHECK(run(&c, "--unix-mode", "777", NULL) == 0 && c.unix_mode == 0777);
+	CHECK(run(&c, "--unix-mode=0", NULL) == 0 && c.unix_mode == 0);
+	REFUSED(run(&c, "--unix-mode", "0800", NULL));
+	CHECK(strstr(err_text, "--unix-mode must be an octal mode from 0 to 777"));
+	REFUSED(run(&c, "--unix-mode", "1777", NULL));
+	REFUSED(run(&c, "--unix-mode", "", NULL));
+	REFUSED(run(&c, "--unix-mode", "06600", NULL));
+
+	CHECK(run(&c, "--proxy-protocol", NULL) == 0 && c.proxy_protocol == 1);
+	CHECK(run(&c, "--max-proxy-header", "232", NULL) == 0 && c.max_proxy_header == 232);
+	CHECK(run(&c, "--max-proxy-header", "64K", "--max-header-size", "1M", NULL) == 0 &&
+	      c.max_proxy_header == 65536);
+	/* Capped to the request head's buffer, like --max-line. */
+	CHECK(run(&c, "--max-proxy-header", "64K", NULL) == 0 && c.max_proxy_header == 8192);
+	REFUSED(run(&c, "--max-proxy-header", "231", NULL));
+	REFUSED(run(&c, "--max-proxy-header", "65537", NULL));
+
+	CHECK(run(&c, "--trusted-proxy", "10.0.0.0/8", "--trusted-proxy", "::1", "--trusted-proxy",
+		  "[2001:db8::]/32", NULL) == 0 && c.ntrusted == 3);
+	CHECK(c.trusted[0].family == ALOG_PEER_V4 && c.trusted[0].bits == 8 &&
+	      c.trusted[0].addr[0] == 10);
+	CHECK(c.trusted[1].family == ALOG_PEER_V6 && c.trusted[1].bits == 128);
+	CHECK(c.trusted[2].bits == 32);
+	static const char *const bad_cidr[] = {
+		"", "10.0.0.0/", "10.0.0.0/33", "10.0.0.1/8", "10/8", "::1/129", "fe80::/08",
+		"10.0.0.0/8/8", "example.com", "[10.0.0.0]/8", "10.0.0.0 /8", "::/-1",
+	};
+	for (size_t i = 0; i < sizeof bad_cidr / sizeof bad_cidr[0]; i++) {
+		int r = run(&c, "--trusted-proxy", bad_cidr[i], NULL);
+		if (!one_error_line(r) || !strstr(err_text, "--trusted-proxy must be")) {
+			fprintf(stderr, "  --trusted-proxy '%s' accepted\n", bad_cidr[i]);
+			failures++;
+		}
+	}
+	CHECK(run(&c, "--real-ip-header", "forwarded", NULL) == 0 &&
+	      c.real_ip_header == REALIP_FORWARDED);
+	REFUSED(run(&c, "--real-ip-header", "x-real-ip", NULL));
 }
 
 static void test_operands(void)
@@ -457,6 +539,7 @@ int main(void)
 	test_specifics();
 	test_sizes();
 	test_bind();
+	test_listeners();
 	test_operands();
 	test_help_version();
 	test_bad_options();
