@@ -15,6 +15,7 @@ EXAMPLES = {
     "root": ("/srv/www", None),
     "bind": ("127.0.0.1", "default: all interfaces (:: or 0.0.0.0)"),
     "metrics": ("127.0.0.1:9100", "default: off"),
+    "trusted-proxy": ("10.0.0.0/8", None),
     "threads": ("4", None),
 }
 
