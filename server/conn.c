@@ -523,6 +523,11 @@ static bool more_input(const struct conn *c)
 	return c->in_len > c->head_len || c->held_head >= 0;
 }
 
+bool conn_pipelined(const struct conn *c)
+{
+	return (c->flags & CF_GATHER) || more_input(c);
+}
+
 /* Append the response (buf[0..head) then body[0..blen)) to the batch,
  * opening one when more requests wait. False: it goes on its own, now. */
 static bool batch_take(struct worker *w, struct conn *c, size_t head, const char *body,

@@ -71,6 +71,9 @@ bool conn_take_buf(struct worker *w, struct conn *c);
  * Called before any statx, open, file body or generated body. */
 bool conn_defer(struct worker *w, struct conn *c);
 
+/* Pipelined requests wait behind this one, or a batch is being gathered. */
+bool conn_pipelined(const struct conn *c);
+
 /* A complete error response; `close` ends the connection after it. */
 void conn_error(struct worker *w, struct conn *c, int status, bool close, const char *extra);
 

@@ -33,9 +33,11 @@ bool sendfile_wanted(struct worker *w, struct conn *c, bool forced)
 		return true;
 	if (c->end - c->off < w->cfg->sendfile_min)
 		return false;
-	/* A file the cache keeps in memory is read once, then sent from
-	 * there (and joins pipelined batches): cheaper than any syscall. */
-	if (e && e->size <= w->fcache.data_size && c->send_len + e->size <= w->bufs.size)
+	/* Pipelined requests are answered from memory, together: a file
+	 * the cache keeps in memory is read once for them, then sent from
+	 * there. A lone request costs less by sendfile (no copy at all). */
+	if (e && conn_pipelined(c) && e->size <= w->fcache.data_size &&
+	    c->send_len + e->size <= w->bufs.size)
 		return false;
 	/* A cached file is checked whole, so every range of it is covered. */
 	if (e && e->fd == c->file) {

@@ -18,8 +18,9 @@ struct conn;
 
 /* Should [c->off, c->end) (and the other spans of a multipart response)
  * go by sendfile? Forced (--transfer=sendfile): always. Otherwise when the
- * body is at least --sendfile-min bytes, its file is not one the cache
- * keeps in memory, and it is in the page cache (resid.h). */
+ * body is at least --sendfile-min bytes and in the page cache (resid.h),
+ * unless pipelined requests wait and the cache keeps the file in memory
+ * (then they are answered from there, in one batch). */
 bool sendfile_wanted(struct worker *w, struct conn *c, bool forced);
 
 /* The head (or part head) is in buf[0..send_len): send it, then the span. */

@@ -444,6 +444,9 @@ static bool send_cached(struct worker *w, struct conn *c)
 	if (!e || !e->has_data || c->nparts > 1 || w->cfg->transfer != TRANSFER_AUTO)
 		return false;
 	uint64_t len = c->nparts ? c->end - c->off : 0;
+	/* A lone request for a larger body: sendfile copies nothing. */
+	if (len >= w->cfg->sendfile_min && !conn_pipelined(c))
+		return false;
 	if (head + len > w->bufs.size)
 		return false;
 	if (len)
