@@ -772,3 +772,34 @@ def metrics_scrape(port):
 
 def metrics_val(sums, name, label=None):
     return sums.get((name, frozenset([label]) if label else frozenset()), 0)
+
+
+def metrics_sum(port, name, label=None):
+    """ringserve_NAME (with that one label, if given) summed over workers."""
+    return metrics_val(metrics_scrape(port), "ringserve_" + name, label)
+
+
+def metrics_text(port):
+    """The exposition text of one scrape."""
+    return metrics_http(port, b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")[2]
+
+
+def logged_peers(log, tags, timeout=3):
+    """{tag: remote_addr} from a JSON access log for requests "GET /PATH?TAG",
+    once every tag is in it (lines are written at the 250 ms tick) or the
+    timeout passed."""
+    import json
+    deadline = time.monotonic() + timeout
+    out = {}
+    while True:
+        out = {}
+        if os.path.exists(log):
+            with open(log) as f:
+                for ln in f:
+                    e = json.loads(ln)
+                    m = re.match(r"GET /\S*\?(\S+) ", e["request"])
+                    if m:
+                        out[m.group(1)] = e["remote_addr"]
+        if all(t in out for t in tags) or time.monotonic() >= deadline:
+            return out
+        time.sleep(0.1)

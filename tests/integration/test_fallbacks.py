@@ -34,7 +34,7 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (Server, case, check, drop_from_cache, finish, free_port,  # noqa: E402
-                     get, make_tree, parse_multipart, request)
+                     get, make_tree, metrics_sum, parse_multipart, request)
 
 MiB = 1 << 20
 files = {
@@ -142,22 +142,6 @@ def resident(path):
         return None
 
 
-def direct_bytes(port):
-    with __import__("socket").create_connection(("127.0.0.1", port), timeout=5) as s:
-        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    total = 0
-    for ln in data.decode().splitlines():
-        if ln.startswith('ringserve_sent_bytes_total{') and 'path="direct"' in ln:
-            total += int(ln.split()[-1])
-    return total
-
-
 def o_direct_works():
     try:
         os.close(os.open(COLD, os.O_RDONLY | os.O_DIRECT))
@@ -173,13 +157,13 @@ def cold_downloads(srv, mport, what):
     data = files["cold.bin"]
     for rg in (None, (1, len(data) - 2), (4095, 9 * MiB + 1)):
         drop_from_cache(COLD)
-        before = direct_bytes(mport)
+        before = metrics_sum(mport, "sent_bytes_total", 'path="direct"')
         r = get(srv, "/cold.bin", headers=() if rg is None else ["Range: bytes=%d-%d" % rg])
         want = data if rg is None else data[rg[0]:rg[1] + 1]
         check(r.status == (200 if rg is None else 206) and r.body == want,
               "%s: cold %s: %s, %d bytes, exact %s" % (what, rg, r.status, len(r.body),
                                                         r.body == want))
-        sent = direct_bytes(mport) - before
+        sent = metrics_sum(mport, "sent_bytes_total", 'path="direct"') - before
         check(sent >= len(want), "%s: cold %s went by O_DIRECT: %d direct bytes for %d"
               % (what, rg, sent, len(want)))
         res = resident(COLD)

@@ -12,9 +12,7 @@
   are not counted as errors.
 """
 import atexit
-import json
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -23,8 +21,8 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (Conn, Server, case, check, finish, free_port, make_tree,  # noqa: E402
-                     request, skip)
+from harness import (Conn, Server, case, check, finish, free_port, logged_peers,  # noqa: E402
+                     make_tree, metrics_sum, request, skip)
 
 HAPROXY = shutil.which("haproxy") or ("/usr/sbin/haproxy" if os.path.exists("/usr/sbin/haproxy")
                                       else None)
@@ -33,24 +31,6 @@ if not HAPROXY:
 
 BIG = os.urandom(2 << 20)
 base, root = make_tree({"a.txt": b"behind haproxy\n", "big.bin": BIG})
-
-
-def logged(log, tags, timeout=3):
-    deadline = time.monotonic() + timeout
-    out = {}
-    while time.monotonic() < deadline:
-        out = {}
-        if os.path.exists(log):
-            with open(log) as f:
-                for ln in f:
-                    e = json.loads(ln)
-                    m = re.match(r"GET /\S+\?(\S+) ", e["request"])
-                    if m:
-                        out[m.group(1)] = e["remote_addr"]
-        if all(t in out for t in tags):
-            break
-        time.sleep(0.1)
-    return out
 
 
 def via(port, source, reqs):
@@ -108,19 +88,6 @@ defaults
 """
 
 
-def metric_sum(mport, name):
-    with socket.create_connection(("127.0.0.1", mport), timeout=5) as s:
-        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    return sum(int(v) for v in re.findall(r'^ringserve_%s\{worker="\d+"\} (\d+)$' % name,
-                                          data.decode(), re.M))
-
-
 def t_send_proxy_v2():
     log = os.path.join(base, "tcp.log")
     mport = free_port()
@@ -145,11 +112,11 @@ backend b
         time.sleep(0.7)  # a few health checks
     finally:
         stop_haproxy(hp)
-    got = logged(log, ["t1", "t2", "t3"])
+    got = logged_peers(log, ["t1", "t2", "t3"])
     for t in ("t1", "t2", "t3"):
         check(got.get(t) == "127.0.0.2", "%s logged as %r, want the client 127.0.0.2"
               % (t, got.get(t)))
-    n = metric_sum(mport, "proxy_errors_total")
+    n = metrics_sum(mport, "proxy_errors_total")
     check(n == 0, "haproxy's connections and health checks are no PROXY errors: %d" % n)
     srv.stop()
 
@@ -189,12 +156,12 @@ backend b2
         check(rs[0].status == 200, "http to the untrusting one: %r" % rs)
     finally:
         stop_haproxy(hp)
-    got = logged(log, ["h1", "h2"])
+    got = logged_peers(log, ["h1", "h2"])
     check(got.get("h1") == "127.0.0.3", "X-Forwarded-For from a trusted haproxy: %r"
           % got.get("h1"))
     check(got.get("h2") == "127.0.0.3", "a spoofed X-Forwarded-For is not believed: %r"
           % got.get("h2"))
-    got = logged(plain_log, ["p1"])
+    got = logged_peers(plain_log, ["p1"])
     check(got.get("p1") == "127.0.0.1", "without --trusted-proxy haproxy itself: %r"
           % got.get("p1"))
     trusting.stop()

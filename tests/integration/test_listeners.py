@@ -30,7 +30,7 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (Conn, Server, binary, case, check, finish, free_port,  # noqa: E402
-                     make_tree, request)
+                     make_tree, metrics_text, request)
 
 BODY = b"hello over a socket\n"
 base, root = make_tree({"a.txt": BODY, "big.bin": os.urandom(3 << 20)})
@@ -84,18 +84,6 @@ def metric(text, name):
     return out
 
 
-def scrape(port):
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    return data.decode()
-
-
 def t_tcp_and_unix():
     path = os.path.join(base, "s.sock")
     log = os.path.join(base, "both.log")
@@ -132,7 +120,7 @@ def t_tcp_and_unix():
             t.start()
         for t in ts:
             t.join()
-    acc = metric(scrape(mport), "connections_accepted_total")
+    acc = metric(metrics_text(mport), "connections_accepted_total")
     check(len(acc) == 2 and sum(acc.values()) >= 163 and min(acc.values()) > 0,
           "connections spread over both workers: %r" % acc)
     srv.stop()

@@ -16,9 +16,7 @@
   refused at once, not at a limit.
 - A unix listener beside it expects no header.
 """
-import json
 import os
-import re
 import socket
 import struct
 import subprocess
@@ -28,7 +26,7 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (Conn, Server, case, check, finish, free_port, make_tree,  # noqa: E402
-                     request, sanitized)
+                     logged_peers, metrics_sum, request, sanitized)
 
 BODY = b"proxied\n"
 base, root = make_tree({"a.txt": BODY})
@@ -93,36 +91,6 @@ def refused(data, what, counted=True, shut=False, max_time=1.0):
         expected_errors += 1
 
 
-def log_addrs():
-    """{tag: remote_addr} from the access log (written at the 250 ms tick)."""
-    out = {}
-    if os.path.exists(LOG):
-        with open(LOG) as f:
-            for ln in f:
-                e = json.loads(ln)
-                m = re.match(r"GET /a\.txt\?(\S+) ", e["request"])
-                if m:
-                    out[m.group(1)] = e["remote_addr"]
-    return out
-
-
-def scrape():
-    with socket.create_connection(("127.0.0.1", MPORT), timeout=5) as s:
-        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    return data.decode()
-
-
-def metric_sum(name):
-    return sum(int(v) for v in re.findall(r'^ringserve_%s\{worker="\d+"\} (\d+)$' % name,
-                                          scrape(), re.M))
-
-
 def t_good():
     served(b"PROXY TCP4 192.0.2.1 198.51.100.2 56324 80\r\n", "v1tcp4")
     served(b"PROXY TCP6 2001:db8::7 2001:db8::1 4711 80\r\n", "v1tcp6")
@@ -152,13 +120,7 @@ def t_good_logged():
         "v2unix-0": "unix:", "keepalive-0": "198.51.100.77", "keepalive-1": "198.51.100.77",
         "keepalive-2": "198.51.100.77", "split-0": "198.51.100.88", "oneseg": "198.51.100.99",
     }
-    deadline = time.monotonic() + 3
-    got = {}
-    while time.monotonic() < deadline:
-        got = log_addrs()
-        if all(k in got for k in want):
-            break
-        time.sleep(0.1)
+    got = logged_peers(LOG, want)
     for tag, addr in want.items():
         check(got.get(tag) == addr, "%s logged as %r, want %r" % (tag, got.get(tag), addr))
 
@@ -223,7 +185,7 @@ def t_counted():
     deadline = time.monotonic() + 2
     n = -1
     while time.monotonic() < deadline:
-        n = metric_sum("proxy_errors_total")
+        n = metrics_sum(MPORT, "proxy_errors_total")
         if n == expected_errors:
             break
         time.sleep(0.1)

@@ -17,39 +17,17 @@
 - --trusted-proxy unix: trusts the clients of a unix listener (a local
   reverse proxy) and no TCP peer.
 """
-import json
 import os
-import re
 import socket
 import subprocess
 import sys
-import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (Conn, Server, binary, case, check, finish, free_port,  # noqa: E402
-                     make_tree, request)
+                     logged_peers, make_tree, metrics_sum, request)
 
 base, root = make_tree({"a.txt": b"ok\n"})
-
-
-def logged(log, tags, timeout=3):
-    """{tag: remote_addr} once every tag is in the JSON log."""
-    deadline = time.monotonic() + timeout
-    out = {}
-    while time.monotonic() < deadline:
-        out = {}
-        if os.path.exists(log):
-            with open(log) as f:
-                for ln in f:
-                    e = json.loads(ln)
-                    m = re.match(r"GET /a\.txt\?(\S+) ", e["request"])
-                    if m:
-                        out[m.group(1)] = e["remote_addr"]
-        if all(t in out for t in tags):
-            break
-        time.sleep(0.1)
-    return out
 
 
 def ask(srv, tag, headers, source="127.0.0.1", prefix=b""):
@@ -61,19 +39,6 @@ def ask(srv, tag, headers, source="127.0.0.1", prefix=b""):
         c.send(prefix + request("/a.txt?" + tag, headers=headers))
         r = c.read_response()
         check(r.status == 200, "%s answered: %r" % (tag, r))
-
-
-def scrape(port):
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    return sum(int(v) for v in re.findall(
-        r'^ringserve_forwarded_clients_total\{worker="\d+"\} (\d+)$', data.decode(), re.M))
 
 
 def t_xff():
@@ -101,10 +66,10 @@ def t_xff():
             "fields": "198.51.100.9", "unknown": "10.0.0.4", "alltrusted": "10.0.0.5",
             "port": "2001:db8::9", "none": "127.0.0.1", "untrusted": "127.0.0.2",
             "ka1": "192.0.2.1", "ka2": "192.0.2.2", "ka3": "127.0.0.1"}
-    got = logged(log, want)
+    got = logged_peers(log, want)
     for tag, addr in want.items():
         check(got.get(tag) == addr, "%s logged as %r, want %r" % (tag, got.get(tag), addr))
-    n = scrape(mport)
+    n = metrics_sum(mport, "forwarded_clients_total")
     check(n == 9, "ringserve_forwarded_clients_total %d, want 9" % n)
     srv.stop()
 
@@ -113,7 +78,7 @@ def t_not_trusted_by_default():
     log = os.path.join(base, "plain.log")
     srv = Server(root, extra=["--access-log", log, "--log-format", "json"])
     ask(srv, "plain", ["X-Forwarded-For: 203.0.113.1", "Forwarded: for=203.0.113.1"])
-    got = logged(log, ["plain"])
+    got = logged_peers(log, ["plain"])
     check(got.get("plain") == "127.0.0.1", "no --trusted-proxy: logged %r" % got.get("plain"))
     srv.stop()
 
@@ -128,7 +93,7 @@ def t_forwarded():
     ask(srv, "fxff", ["X-Forwarded-For: 203.0.113.1"])
     want = {"f1": "192.0.2.60", "f2": "2001:db8:cafe::17", "f3": "127.0.0.1",
             "fxff": "127.0.0.1"}
-    got = logged(log, want)
+    got = logged_peers(log, want)
     for tag, addr in want.items():
         check(got.get(tag) == addr, "%s logged as %r, want %r" % (tag, got.get(tag), addr))
     srv.stop()
@@ -145,7 +110,7 @@ def t_after_proxy_protocol():
     ask(srv, "ppuntrusted", ["X-Forwarded-For: 203.0.113.51"],
         prefix=b"PROXY TCP4 192.0.2.44 10.0.0.1 1 80\r\n")
     want = {"pptrusted": "203.0.113.50", "ppuntrusted": "192.0.2.44"}
-    got = logged(log, want)
+    got = logged_peers(log, want)
     for tag, addr in want.items():
         check(got.get(tag) == addr, "%s logged as %r, want %r" % (tag, got.get(tag), addr))
     srv.stop()
@@ -165,7 +130,7 @@ def t_unix_trusted():
         check(c.read_response().status == 200, "unix request answered")
     ask(srv, "viatcp", ["X-Forwarded-For: 203.0.113.78"])  # TCP peers are not trusted
     want = {"viaunix": "203.0.113.77", "viatcp": "127.0.0.1"}
-    got = logged(log, want)
+    got = logged_peers(log, want)
     for tag, addr in want.items():
         check(got.get(tag) == addr, "%s logged as %r, want %r" % (tag, got.get(tag), addr))
     srv.stop()
