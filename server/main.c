@@ -20,7 +20,7 @@
 #include "config.h"
 #include "direct.h"
 #include "fallback.h"
-#include "limits.h"
+#include "nofile.h"
 #include "listen.h"
 #include "log.h"
 #include "metrics.h"
@@ -329,7 +329,7 @@ static void describe_listeners(const struct server *srv, const struct worker *w,
 	}
 }
 
-/* fit_note: what limits_fit() reduced ("" when nothing). */
+/* fit_note: what nofile_fit() reduced ("" when nothing). */
 static void print_banner(const struct server *srv, const struct worker *w, unsigned disabled,
 			 rlim_t nofile, const char *fit_note)
 {
@@ -447,7 +447,7 @@ int main(int argc, char **argv)
 	/* Buffers hold a statx result at their tail: keep them page-sized. */
 	cfg.buf_size = (cfg.buf_size + 4095) & ~(uint64_t)4095;
 	char fit_note[256];
-	limits_fit(&cfg, nofile, fit_note, sizeof(fit_note));
+	nofile_fit(&cfg, nofile, fit_note, sizeof(fit_note));
 	fit_memlock(&srv, &cfg);
 	if (disabled & FB_PBUF_RING)
 		srv.pbuf_ok = false;

@@ -1,4 +1,4 @@
-/* limits: fit the connection count, the open-file cache and the pipe pool
+/* nofile: fit the connection count, the open-file cache and the pipe pool
  * under RLIMIT_NOFILE.
  *
  * The limit bounds two things. The process's descriptors, shared by every
@@ -7,8 +7,8 @@
  * process and per worker (rings, listeners, logs). And each worker's fixed
  * file table, which the kernel refuses beyond the limit: two slots per
  * pipe and one per connection. */
-#ifndef RS_LIMITS_H
-#define RS_LIMITS_H
+#ifndef RS_NOFILE_H
+#define RS_NOFILE_H
 
 #include <stddef.h>
 #include <sys/resource.h>
@@ -18,13 +18,13 @@
 /* Descriptors needed besides connections and files: stdio, the root, the
  * wake eventfd, metrics, the access log, and per worker its ring, its
  * listener and its log descriptor. */
-#define LIMITS_FIXED 16
-#define LIMITS_PER_WORKER 4
+#define NOFILE_FIXED 16
+#define NOFILE_PER_WORKER 4
 
 /* Shrink what does not fit under `nofile` (threads, cache entries, pipes,
  * O_DIRECT transfers, an explicit --max-connections) and derive the
  * connection count when it is 0. What was reduced and why goes to
  * note[0..cap) ("" when nothing was). */
-void limits_fit(struct config *cfg, rlim_t nofile, char *note, size_t cap);
+void nofile_fit(struct config *cfg, rlim_t nofile, char *note, size_t cap);
 
 #endif

@@ -1,5 +1,5 @@
-/* limits: see limits.h. */
-#include "limits.h"
+/* nofile: see nofile.h. */
+#include "nofile.h"
 #include "worker.h"
 
 #include <stdio.h>
@@ -31,18 +31,18 @@ static void shrink(struct note *n, const char *what, unsigned *v, rlim_t max)
 	}
 }
 
-void limits_fit(struct config *cfg, rlim_t nofile, char *note, size_t cap)
+void nofile_fit(struct config *cfg, rlim_t nofile, char *note, size_t cap)
 {
 	struct note n = { note, cap, 0 };
 	/* Each worker holds its own descriptor of every listener. */
-	rlim_t per_worker = LIMITS_PER_WORKER + (cfg->nbinds > 1 ? cfg->nbinds - 1 : 0);
+	rlim_t per_worker = NOFILE_PER_WORKER + (cfg->nbinds > 1 ? cfg->nbinds - 1 : 0);
 	rlim_t per_min = MIN_CONNS + MIN_FILES + per_worker;
 
 	note[0] = '\0';
 	/* Enough descriptors for every worker, or fewer workers. */
-	rlim_t tmax = nofile > LIMITS_FIXED + per_min ? (nofile - LIMITS_FIXED) / per_min : 1;
+	rlim_t tmax = nofile > NOFILE_FIXED + per_min ? (nofile - NOFILE_FIXED) / per_min : 1;
 	shrink(&n, "threads", &cfg->threads, tmax);
-	rlim_t per = (nofile > LIMITS_FIXED ? nofile - LIMITS_FIXED : 0) / cfg->threads;
+	rlim_t per = (nofile > NOFILE_FIXED ? nofile - NOFILE_FIXED : 0) / cfg->threads;
 	per = per > per_worker ? per - per_worker : 0;
 	if (per < MIN_CONNS + MIN_FILES)
 		per = MIN_CONNS + MIN_FILES;
