@@ -47,10 +47,12 @@ void nofile_fit(struct config *cfg, rlim_t nofile, char *note, size_t cap)
 	if (per < MIN_CONNS + MIN_FILES)
 		per = MIN_CONNS + MIN_FILES;
 
-	/* Files: the cache takes at most a sixteenth of a worker's share; opens
-	 * in flight beyond the cache another (at most 1024). Running
-	 * out there answers 503 for that request, it never stalls the worker. */
-	shrink(&n, "cache entries", &cfg->cache_entries, per / 16);
+	/* Files: the cache takes at most a sixteenth of a worker's share (a
+	 * quarter under a generous limit, where connections have plenty);
+	 * opens in flight beyond the cache another sixteenth (at most 1024).
+	 * Running out there answers 503 for that request, it never stalls
+	 * the worker. */
+	shrink(&n, "cache entries", &cfg->cache_entries, per >= 4096 ? per / 4 : per / 16);
 	rlim_t opens = per / 16 < MIN_FILES ? MIN_FILES : per / 16 > 1024 ? 1024 : per / 16;
 	shrink(&n, "O_DIRECT transfers", &cfg->direct_transfers, opens / 2);
 	rlim_t conns = per - cfg->cache_entries - opens;
