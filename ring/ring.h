@@ -37,6 +37,14 @@ static inline unsigned ring_ud_op(uint64_t ud) { return (unsigned)(ud >> 56); }
 static inline uint32_t ring_ud_gen(uint64_t ud) { return (uint32_t)(ud >> 32) & 0xffffff; }
 static inline uint32_t ring_ud_slot(uint64_t ud) { return (uint32_t)ud; }
 
+/* After the prep of an SQE whose completion nobody waits for (close,
+ * cancel, a table update): only a failure posts a CQE, tagged op. */
+static inline void ring_untracked(struct io_uring_sqe *sqe, unsigned op)
+{
+	io_uring_sqe_set_data64(sqe, ring_ud(op, 0, 0));
+	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+}
+
 /* 0 when this process may create rings at all; else -errno with a one-line
  * explanation in msg (io_uring disabled by sysctl or seccomp, old kernel). */
 int ring_available(char *msg, size_t msglen);

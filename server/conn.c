@@ -53,14 +53,6 @@ void conn_tag(struct worker *w, struct conn *c, struct io_uring_sqe *sqe, unsign
 	c->pending++;
 }
 
-/* After the prep of an SQE whose completion we do not wait for (close,
- * cancel, shutdown): only a failure posts a CQE, and it is ignored. */
-static void untracked_done(struct io_uring_sqe *sqe, unsigned op)
-{
-	io_uring_sqe_set_data64(sqe, ring_ud(op, 0, 0));
-	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
-}
-
 /* Let go of the response's file: the cache keeps its descriptor open. */
 static void release_file(struct worker *w, struct conn *c)
 {
@@ -153,7 +145,7 @@ static void cancel_recv(struct worker *w, struct conn *c)
 	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
 
 	io_uring_prep_cancel64(sqe, ring_ud(OP_RECV, c->gen, (uint32_t)(c - w->conns)), 0);
-	untracked_done(sqe, OP_CANCEL);
+	ring_untracked(sqe, OP_CANCEL);
 	c->flags |= CF_RECV_STOP;
 }
 
@@ -233,7 +225,7 @@ void conn_accepted(struct worker *w, int fd, const struct sockaddr *sa, unsigned
 	 * connection closes. */
 	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
 	io_uring_prep_files_update(sqe, &c->fd, 1, c->sock);
-	untracked_done(sqe, OP_CLOSE);
+	ring_untracked(sqe, OP_INSTALL);
 	c->held_head = c->held_tail = -1;
 	peer_accepted(w, c, sa, lst);
 	stat_add(&w->st.accepted, 1);
@@ -479,14 +471,21 @@ struct resp_conn conn_resp_ctx(struct worker *w, struct conn *c)
 	return rc;
 }
 
-static void submit_send(struct worker *w, struct conn *c)
+/* Send bytes [from, to) of response buffer buf as op. */
+static void send_buf(struct worker *w, struct conn *c, int32_t buf, uint32_t from, uint32_t to,
+		     unsigned op)
 {
 	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
 
-	io_uring_prep_send(sqe, c->sock, rbuf_addr(&w->bufs, c->buf) + c->send_off,
-			   c->send_len - c->send_off, MSG_WAITALL | MSG_NOSIGNAL);
+	io_uring_prep_send(sqe, c->sock, rbuf_addr(&w->bufs, buf) + from, to - from,
+			   MSG_WAITALL | MSG_NOSIGNAL);
 	sqe->flags |= IOSQE_FIXED_FILE;
-	conn_tag(w, c, sqe, OP_SEND);
+	conn_tag(w, c, sqe, op);
+}
+
+static void submit_send(struct worker *w, struct conn *c)
+{
+	send_buf(w, c, c->buf, c->send_off, c->send_len, OP_SEND);
 }
 
 static void send_whole_now(struct worker *w, struct conn *c, size_t len)
@@ -511,7 +510,6 @@ static void send_whole_now(struct worker *w, struct conn *c, size_t len)
 
 bool conn_defer(struct worker *w, struct conn *c)
 {
-	(void)w;
 	if (!(c->flags & CF_GATHER))
 		return false;
 	c->flags |= CF_DEFER;
@@ -565,12 +563,7 @@ static bool batch_take(struct worker *w, struct conn *c, size_t head, const char
 
 static void submit_batch(struct worker *w, struct conn *c)
 {
-	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
-
-	io_uring_prep_send(sqe, c->sock, rbuf_addr(&w->bufs, c->obuf) + c->ooff,
-			   c->olen - c->ooff, MSG_WAITALL | MSG_NOSIGNAL);
-	sqe->flags |= IOSQE_FIXED_FILE;
-	conn_tag(w, c, sqe, OP_BATCH);
+	send_buf(w, c, c->obuf, c->ooff, c->olen, OP_BATCH);
 }
 
 /* Send the gathered batch; false when there is none. */
@@ -672,14 +665,19 @@ static void prep_file_read(struct worker *w, struct conn *c, struct io_uring_sqe
 	sqe->flags |= IOSQE_IO_LINK;
 }
 
-static void submit_head(struct worker *w, struct conn *c)
+void conn_send_head(struct worker *w, struct conn *c, unsigned op, unsigned sqe_flags)
 {
 	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
 
 	io_uring_prep_send(sqe, c->sock, rbuf_addr(&w->bufs, c->buf), c->send_len,
 			   MSG_WAITALL | MSG_MORE | MSG_NOSIGNAL);
-	sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK;
-	conn_tag(w, c, sqe, OP_SEND_HEAD);
+	sqe->flags |= IOSQE_FIXED_FILE | sqe_flags;
+	conn_tag(w, c, sqe, op);
+}
+
+static void submit_head(struct worker *w, struct conn *c)
+{
+	conn_send_head(w, c, OP_SEND_HEAD, IOSQE_IO_LINK);
 }
 
 /* After the n bytes about to go out, does more of this response follow?

@@ -111,6 +111,10 @@ void conn_prep_body_send(struct worker *w, struct conn *c, struct io_uring_sqe *
  * body path the connection is in. */
 void conn_wait_writable(struct worker *w, struct conn *c);
 
+/* Send the head in buf[0..send_len) with MSG_MORE (the body follows), as
+ * op, with these extra SQE flags (IOSQE_IO_LINK to chain the body). */
+void conn_send_head(struct worker *w, struct conn *c, unsigned op, unsigned sqe_flags);
+
 /* Progress on a body: push the send timeout back. */
 void conn_touch(struct worker *w, struct conn *c);
 

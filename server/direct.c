@@ -117,11 +117,7 @@ bool direct_start(struct worker *w, struct conn *c, bool forced)
 	c->flags |= CF_DIRECT;
 	c->state = CS_DIRECT;
 
-	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
-	io_uring_prep_send(sqe, c->sock, rbuf_addr(&w->bufs, c->buf), c->send_len,
-			   MSG_WAITALL | MSG_MORE | MSG_NOSIGNAL);
-	sqe->flags |= IOSQE_FIXED_FILE;
-	conn_tag(w, c, sqe, OP_DHEAD);
+	conn_send_head(w, c, OP_DHEAD, 0);
 	for (unsigned i = 0; i < dx->depth && dx->next_read < dx->read_end; i++)
 		submit_read(w, c, i);
 	return true;

@@ -107,13 +107,13 @@ void peer_proxy_timeout(struct worker *w, struct conn *c)
 void peer_request(struct worker *w, struct conn *c, const struct http_request *req)
 {
 	const struct config *cfg = w->cfg;
-	const char *name = cfg->real_ip_header == REALIP_FORWARDED ? "forwarded" : "x-forwarded-for";
-	size_t name_len = strlen(name);
 	struct realip_walk wk;
 
 	c->peer = c->sock_peer;
 	if (!req || !cfg->ntrusted || !realip_match(cfg->trusted, cfg->ntrusted, &c->sock_peer))
 		return;
+	const char *name = cfg->real_ip_header == REALIP_FORWARDED ? "forwarded" : "x-forwarded-for";
+	size_t name_len = strlen(name);
 	realip_walk_init(&wk, cfg->trusted, cfg->ntrusted);
 	for (uint32_t i = 0; i < req->nheaders; i++) {
 		const struct http_header *hd = &req->headers[i];

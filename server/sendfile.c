@@ -53,13 +53,8 @@ bool sendfile_wanted(struct worker *w, struct conn *c, bool forced)
 
 void sendfile_start(struct worker *w, struct conn *c)
 {
-	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
-
 	c->state = CS_SENDFILE;
-	io_uring_prep_send(sqe, c->sock, rbuf_addr(&w->bufs, c->buf), c->send_len,
-			   MSG_WAITALL | MSG_MORE | MSG_NOSIGNAL);
-	sqe->flags |= IOSQE_FIXED_FILE;
-	conn_tag(w, c, sqe, OP_SF_HEAD);
+	conn_send_head(w, c, OP_SF_HEAD, 0);
 	conn_touch(w, c);
 }
 

@@ -102,8 +102,7 @@ void worker_close_slot(struct worker *w, int32_t slot)
 	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
 
 	io_uring_prep_close_direct(sqe, (unsigned)slot);
-	io_uring_sqe_set_data64(sqe, ring_ud(OP_CLOSE, 0, 0));
-	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+	ring_untracked(sqe, OP_CLOSE);
 }
 
 void worker_close_fd(struct worker *w, int fd)
@@ -111,8 +110,7 @@ void worker_close_fd(struct worker *w, int fd)
 	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
 
 	io_uring_prep_close(sqe, fd);
-	io_uring_sqe_set_data64(sqe, ring_ud(OP_CLOSE, 0, 0));
-	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+	ring_untracked(sqe, OP_CLOSE);
 }
 
 static void fcache_close_fd(void *ctx, int32_t fd)
@@ -237,6 +235,7 @@ static void dispatch(struct worker *w, const struct io_uring_cqe *cqe)
 	case OP_WAKE: /* the loop's finished() reads srv->stop */
 	case OP_CANCEL:
 	case OP_CLOSE:
+	case OP_INSTALL: /* a failed one fails the recv behind it, which closes */
 		return; /* fire-and-forget; failures are harmless */
 	default:
 		break;

@@ -49,6 +49,7 @@ enum op {
 	OP_CANCEL_FD,   /* all ops on a conn's socket: counted too */
 	OP_CANCEL,      /* fire-and-forget cancel by user_data */
 	OP_CLOSE,
+	OP_INSTALL,     /* FILES_UPDATE of an accepted socket into its slot */
 	OP_TICK,
 	OP_WAKE,        /* the stop eventfd became readable */
 	OP_ALOG,        /* an access log write; the slot is the buffer index */

@@ -733,16 +733,30 @@ def parse_multipart(resp):
 METRIC_SAMPLE_RE = re.compile(r'^(ringserve_[a-z_]+)\{([^}]*)\} (\d+)$')
 
 
-def metrics_http(port, data, host="127.0.0.1"):
-    s = socket.create_connection((host, port), timeout=5)
-    s.sendall(data)
+def read_to_eof(sock):
+    """Every byte until the peer closes."""
     out = b""
     while True:
-        chunk = s.recv(65536)
+        chunk = sock.recv(65536)
         if not chunk:
-            break
+            return out
         out += chunk
-    s.close()
+
+
+def ipv6_loopback():
+    """This host can bind ::1."""
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+def metrics_http(port, data, host="127.0.0.1"):
+    with socket.create_connection((host, port), timeout=5) as s:
+        s.sendall(data)
+        out = read_to_eof(s)
     head, _, body = out.partition(b"\r\n\r\n")
     return int(head.split()[1]), head.decode(), body.decode()
 

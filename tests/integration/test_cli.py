@@ -3,13 +3,13 @@
 one line naming the option), a missing ROOT, IPv6 binding, size suffixes."""
 
 import os
-import socket
 import subprocess
 import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (Server, binary, case, check, finish, make_tree, request)
+from harness import (Server, binary, case, check, finish, ipv6_loopback, make_tree,
+                     request)
 
 BIG = os.urandom(300000)  # larger than small --buffer-size values
 base, root = make_tree({"a.txt": b"hello a\n", "big.bin": BIG})
@@ -102,15 +102,6 @@ def t_missing_root():
                         os.path.join(root, "a.txt")])
     check(rc is not None and rc != 0,
           "ROOT that is a file: exit %s, want non-zero" % rc)
-
-
-def ipv6_loopback():
-    try:
-        with socket.socket(socket.AF_INET6) as s:
-            s.bind(("::1", 0))
-        return True
-    except OSError:
-        return False
 
 
 def t_ipv6():

@@ -13,7 +13,8 @@ import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Server, case, check, finish, make_tree, request  # noqa: E402
+from harness import (Server, case, check, finish, ipv6_loopback, make_tree,  # noqa: E402
+                     read_to_eof, request)
 
 _, root = make_tree({"a.txt": b"opened\n"})
 URL_RE = re.compile(r"http://(\[[0-9a-f:]+\]|[0-9.]+):(\d+)/")
@@ -34,22 +35,7 @@ def fetch(url):
         s.settimeout(5)
         s.connect((host, int(m.group(2))))
         s.sendall(request("/a.txt", headers=["Connection: close"]))
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    return data
-
-
-def have_ipv6():
-    try:
-        with socket.socket(socket.AF_INET6) as s:
-            s.bind(("::1", 0))
-        return True
-    except OSError:
-        return False
+        return read_to_eof(s)
 
 
 def expect(bind, want_hosts, note):
@@ -83,7 +69,7 @@ def t_loopback():
 
 
 def t_ipv6():
-    if not have_ipv6():
+    if not ipv6_loopback():
         print("SKIP (ipv6): no IPv6 loopback")
         return
     expect("::1", ["[::1]"], False)
