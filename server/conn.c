@@ -1039,7 +1039,10 @@ static void on_recv(struct worker *w, struct conn *c, const struct io_uring_cqe 
 		return;
 	} else if (res != -ECANCELED) {
 		c->flags |= CF_EOF; /* reset or error: nothing more will come */
-		if (c->state == CS_IDLE || c->state == CS_LINGER || c->state == CS_WAITBUF) {
+		/* A body waiting for its pacing timeout would only learn it at
+		 * its next send, up to a second later: free it now. */
+		if (c->state == CS_IDLE || c->state == CS_LINGER || c->state == CS_WAITBUF ||
+		    (c->flags & CF_PACE_WAIT)) {
 			conn_close(w, c);
 			return;
 		}
