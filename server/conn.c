@@ -693,9 +693,11 @@ static void prep_file_read(struct worker *w, struct conn *c, struct io_uring_sqe
 void conn_send_head(struct worker *w, struct conn *c, unsigned op, unsigned sqe_flags)
 {
 	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+	/* Paced, the body's first chunk may be a pacing interval away. */
+	int more = (c->flags & CF_PACED) ? 0 : MSG_MORE;
 
 	io_uring_prep_send(sqe, c->sock, rbuf_addr(&w->bufs, c->buf), c->send_len,
-			   MSG_WAITALL | MSG_MORE | MSG_NOSIGNAL);
+			   MSG_WAITALL | more | MSG_NOSIGNAL);
 	sqe->flags |= IOSQE_FIXED_FILE | sqe_flags;
 	conn_tag(w, c, sqe, op);
 }
