@@ -53,6 +53,7 @@ enum {
 	O_NOPIN, O_ACCESSLOG, O_LOGFORMAT, O_LOGBUF, O_METRICS, O_SFMIN,
 	O_CONFIG, O_CHECKCONF, O_ROOT,
 	O_UNIXMODE, O_PROXYPROTO, O_MAXPROXYHDR, O_TRUSTED, O_REALIPHDR,
+	O_LIMITRATE, O_LIMITAFTER, O_TURNBYTES,
 };
 
 struct spec {
@@ -186,6 +187,12 @@ static const struct spec specs[] = {
 	  "header a trusted proxy names the client in", "x-forwarded-for|forwarded" },
 	{ O_USER, "user", K_STR, 0, 64, P(user), "NAME",
 	  "after binding, switch to this user and its groups (needs root)", NULL },
+	{ O_LIMITRATE, "limit-rate", K_SIZE, 0, 1024 * GIB, S(limit_rate), "RATE",
+	  "most bytes per second of each response body (0: no limit)", NULL },
+	{ O_LIMITAFTER, "limit-rate-after", K_SIZE, 0, 1024 * GIB, S(limit_rate_after), "SIZE",
+	  "body bytes sent at full speed before --limit-rate applies", NULL },
+	{ O_TURNBYTES, "turn-bytes", K_SIZE, 0, GIB, S(turn_bytes), "SIZE",
+	  "bytes a sendfile body sends per loop turn before yielding (0: no bound)", NULL },
 	{ O_SFMIN, "sendfile-min", K_SIZE, 0, 1024 * GIB, S(sendfile_min), "SIZE",
 	  "bodies this large in the page cache go by sendfile from the worker", NULL },
 	{ O_TRANSFER, "transfer", K_ENUM, 0, 4, U(transfer), "PATH",
@@ -286,6 +293,9 @@ static void set_defaults(struct config *cfg)
 	cfg->send_zc = 0;
 	cfg->transfer = TRANSFER_AUTO;
 	cfg->sendfile_min = 16 * KIB;
+	cfg->limit_rate = 0;
+	cfg->limit_rate_after = 0;
+	cfg->turn_bytes = 256 * KIB;
 	cfg->user = "";
 	cfg->log_level = 2; /* info */
 	cfg->access_log = "";

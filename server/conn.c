@@ -367,6 +367,7 @@ void conn_close(struct worker *w, struct conn *c)
 	}
 	if (c->flags & CF_NOBUF)
 		list_remove(&w->nobuf_head, c, offsetof(struct conn, nobuf_next));
+	pace_cancel(w, c);
 	c->state = CS_CLOSING;
 	if (c->pending == 0) {
 		conn_free(w, c);
@@ -427,6 +428,7 @@ static void release_response(struct worker *w, struct conn *c)
 	free(c->heap);
 	c->heap = NULL;
 	c->nparts = c->part = 0;
+	c->flags &= (uint32_t)~CF_PACED;
 }
 
 /* The response is over (sent, or complete in the batch): count it and
@@ -485,7 +487,21 @@ static void send_buf(struct worker *w, struct conn *c, int32_t buf, uint32_t fro
 
 static void submit_send(struct worker *w, struct conn *c)
 {
-	send_buf(w, c, c->buf, c->send_off, c->send_len, OP_SEND);
+	uint32_t to = c->send_len;
+
+	/* Paced (--limit-rate): the head alone, then the body in chunks as
+	 * the schedule allows; the pacing timeout resumes here. */
+	if (c->flags & CF_PACED) {
+		if (c->send_off < c->pace.body) {
+			to = c->pace.body;
+		} else {
+			uint64_t n = pace_allow(w, c, to - c->send_off);
+			if (!n)
+				return;
+			to = c->send_off + (uint32_t)n;
+		}
+	}
+	send_buf(w, c, c->buf, c->send_off, to, OP_SEND);
 }
 
 static void send_whole_now(struct worker *w, struct conn *c, size_t len)
@@ -535,6 +551,9 @@ static bool batch_take(struct worker *w, struct conn *c, size_t head, const char
 
 	if (!(c->flags & CF_SYNC))
 		return false;
+	/* A paced body goes alone, on its own schedule. */
+	if (pace_wanted(w, blen))
+		return conn_defer(w, c);
 	if (!(c->flags & CF_GATHER)) {
 		if (!more_input(c))
 			return false;
@@ -615,6 +634,12 @@ void conn_send_mem(struct worker *w, struct conn *c, size_t head, const char *bo
 		return;
 	if (blen)
 		memcpy(rbuf_addr(&w->bufs, c->buf) + head, body, blen);
+	/* Paced when the body outlasts --limit-rate-after; never a head, an
+	 * error page or a multipart's closing delimiter. */
+	if (pace_wanted(w, blen))
+		pace_begin(w, c, (uint32_t)head);
+	else
+		c->flags &= (uint32_t)~CF_PACED;
 	send_whole_now(w, c, head + blen);
 }
 
@@ -668,9 +693,11 @@ static void prep_file_read(struct worker *w, struct conn *c, struct io_uring_sqe
 void conn_send_head(struct worker *w, struct conn *c, unsigned op, unsigned sqe_flags)
 {
 	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+	/* Paced, the body's first chunk may be a pacing interval away. */
+	int more = (c->flags & CF_PACED) ? 0 : MSG_MORE;
 
 	io_uring_prep_send(sqe, c->sock, rbuf_addr(&w->bufs, c->buf), c->send_len,
-			   MSG_WAITALL | MSG_MORE | MSG_NOSIGNAL);
+			   MSG_WAITALL | more | MSG_NOSIGNAL);
 	sqe->flags |= IOSQE_FIXED_FILE | sqe_flags;
 	conn_tag(w, c, sqe, op);
 }
@@ -684,6 +711,10 @@ static void submit_head(struct worker *w, struct conn *c)
  * (MSG_MORE/SPLICE_F_MORE let TCP fill segments across sends.) */
 static bool more_follows(const struct conn *c, unsigned n)
 {
+	/* Paced, the next bytes come a pacing interval later: holding this
+	 * chunk's last segment for them would only delay it. */
+	if (c->flags & CF_PACED)
+		return false;
 	return c->off + n < c->end || c->part + 1u < c->nparts || c->nparts > 1;
 }
 
@@ -708,8 +739,10 @@ static void splice_chunk(struct worker *w, struct conn *c)
 	/* A pipe holds whole pages: from an unaligned offset, stop at the
 	 * page boundary that keeps the chunk within the pipe's pages. */
 	size_t room = pipes_size(&w->pipes, c->pipe) - (c->off & 4095);
-	unsigned n = (unsigned)(left < room ? left : room);
+	unsigned n = (unsigned)pace_allow(w, c, left < room ? left : room);
 
+	if (!n)
+		return; /* paced: the timeout resumes here */
 	ring_reserve(&w->ring, 2);
 	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
 
@@ -747,9 +780,11 @@ void conn_prep_body_send(struct worker *w, struct conn *c, struct io_uring_sqe *
 static void read_chunk(struct worker *w, struct conn *c)
 {
 	uint64_t left = c->end - c->off;
-	unsigned n = (unsigned)(left < w->read_chunk ? left : w->read_chunk);
+	unsigned n = (unsigned)pace_allow(w, c, left < w->read_chunk ? left : w->read_chunk);
 	char *buf = rbuf_addr(&w->bufs, c->buf);
 
+	if (!n)
+		return; /* paced: the timeout resumes here */
 	ring_reserve(&w->ring, 2);
 	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
 
@@ -777,6 +812,7 @@ void conn_start_body(struct worker *w, struct conn *c)
 	}
 	if (conn_defer(w, c))
 		return;
+	pace_begin(w, c, (uint32_t)head);
 	/* Resident bodies go by sendfile; cold large ones by O_DIRECT. */
 	if ((mode == TRANSFER_AUTO || mode == TRANSFER_SENDFILE) &&
 	    sendfile_wanted(w, c, mode == TRANSFER_SENDFILE)) {
@@ -1005,7 +1041,10 @@ static void on_recv(struct worker *w, struct conn *c, const struct io_uring_cqe 
 		return;
 	} else if (res != -ECANCELED) {
 		c->flags |= CF_EOF; /* reset or error: nothing more will come */
-		if (c->state == CS_IDLE || c->state == CS_LINGER || c->state == CS_WAITBUF) {
+		/* A body waiting for its pacing timeout would only learn it at
+		 * its next send, up to a second later: free it now. */
+		if (c->state == CS_IDLE || c->state == CS_LINGER || c->state == CS_WAITBUF ||
+		    (c->flags & CF_PACE_WAIT)) {
 			conn_close(w, c);
 			return;
 		}
@@ -1028,6 +1067,8 @@ static void on_send(struct worker *w, struct conn *c, int res)
 		conn_close(w, c); /* peer gone, or the linked read failed */
 		return;
 	}
+	if (c->send_off >= c->pace.body)
+		pace_sent(c, (uint64_t)res);
 	c->send_off += (uint32_t)res;
 	if (c->send_off < c->send_len) {
 		submit_send(w, c);
@@ -1064,6 +1105,7 @@ static void on_splice_out(struct worker *w, struct conn *c, int res)
 	}
 	c->pipe_fill -= (uint32_t)res;
 	c->off += (uint64_t)res;
+	pace_sent(c, (uint64_t)res);
 	if (c->pipe_fill > 0)
 		splice_out(w, c, c->pipe_fill); /* short: finish this chunk */
 	else if (c->off < c->end)
@@ -1079,6 +1121,7 @@ static void on_send_chunk(struct worker *w, struct conn *c, int res)
 		return;
 	}
 	c->off += c->chunk;
+	pace_sent(c, c->chunk);
 	if (c->off < c->end)
 		read_chunk(w, c);
 	else
@@ -1096,6 +1139,35 @@ static void keep_small_file(struct worker *w, struct conn *c, size_t len)
 		return;
 	memcpy(e->data, rbuf_addr(&w->bufs, c->buf) + c->send_len - len, len);
 	e->has_data = true;
+}
+
+/* The pacing timeout: go on with the body where it waited. */
+static void on_pace(struct worker *w, struct conn *c, int res)
+{
+	if (!pace_fired(c, res)) {
+		conn_close(w, c); /* the head it was linked to failed */
+		return;
+	}
+	conn_touch(w, c);
+	switch (c->state) {
+	case CS_SEND:
+		submit_send(w, c);
+		break;
+	case CS_READSEND:
+		read_chunk(w, c);
+		break;
+	case CS_SPLICE:
+		splice_chunk(w, c);
+		break;
+	case CS_SENDFILE:
+		sendfile_pump(w, c);
+		break;
+	case CS_DIRECT:
+		direct_pump(w, c);
+		break;
+	default:
+		break;
+	}
 }
 
 void conn_complete(struct worker *w, struct conn *c, unsigned op, const struct io_uring_cqe *cqe)
@@ -1191,6 +1263,13 @@ void conn_complete(struct worker *w, struct conn *c, unsigned op, const struct i
 		break;
 	case OP_SF_HEAD:
 		sendfile_head_done(w, c, res);
+		break;
+	case OP_PACE:
+		on_pace(w, c, res);
+		break;
+	case OP_PUMP:
+		if (c->state == CS_SENDFILE)
+			sendfile_pump(w, c);
 		break;
 	case OP_DHEAD:
 	case OP_DSEND:

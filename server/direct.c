@@ -136,10 +136,13 @@ static int try_send(struct worker *w, struct conn *c)
 	uint64_t want_end = s->off + w->dbufs.size < c->end ? s->off + w->dbufs.size : c->end;
 	if (s->off + s->len < want_end)
 		return -EIO; /* short read before the end we promised: the file shrank */
-	uint64_t n = want_end - c->off;
+	/* Paced: part of the slot now, the rest when the schedule allows. */
+	uint64_t n = pace_allow(w, c, want_end - c->off);
+	if (!n)
+		return 0;
 	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
 	conn_prep_body_send(w, c, sqe, rbuf_addr(&w->dbufs, s->buf) + from, (unsigned)n,
-			    &w->dbufs, MSG_WAITALL | MSG_NOSIGNAL | (want_end < c->end ? MSG_MORE : 0));
+			    &w->dbufs, MSG_WAITALL | MSG_NOSIGNAL | (c->off + n < c->end && !(c->flags & CF_PACED) ? MSG_MORE : 0));
 	conn_tag(w, c, sqe, OP_DSEND);
 	s->state = DS_SENDING;
 	dx->sending = true;
@@ -147,15 +150,22 @@ static int try_send(struct worker *w, struct conn *c)
 	return 0;
 }
 
-/* The head slot went out: reuse it for the next read, move on. */
+/* The head slot went out: reuse it for the next read, move on. A paced
+ * send may have taken only part of it: the rest goes next. */
 static void slot_sent(struct worker *w, struct conn *c, uint64_t n)
 {
 	struct direct_xfer *dx = &conn_scratch(w, c)->dx;
 	unsigned i = dx->head;
+	struct direct_slot *s = &dx->slot[i];
 
 	c->off += n;
+	pace_sent(c, n);
 	dx->sending = false;
-	dx->slot[i].state = DS_FREE;
+	if (c->off < s->off + w->dbufs.size && c->off < c->end) {
+		s->state = DS_READY;
+		return;
+	}
+	s->state = DS_FREE;
 	dx->head = (uint8_t)((dx->head + 1) % dx->depth);
 	if (dx->next_read < dx->read_end)
 		submit_read(w, c, i);
@@ -191,6 +201,12 @@ void direct_complete(struct worker *w, struct conn *c, unsigned op, int res)
 		s->len = (uint32_t)res;
 		s->state = DS_READY;
 	}
+	if (try_send(w, c))
+		conn_close(w, c);
+}
+
+void direct_pump(struct worker *w, struct conn *c)
+{
 	if (try_send(w, c))
 		conn_close(w, c);
 }

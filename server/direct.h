@@ -55,6 +55,9 @@ bool direct_start(struct worker *w, struct conn *c, bool forced);
 /* A completion of OP_DHEAD, OP_DSEND or OP_DREAD + slot. */
 void direct_complete(struct worker *w, struct conn *c, unsigned op, int res);
 
+/* Send what is read and due (the pacing timeout expired). */
+void direct_pump(struct worker *w, struct conn *c);
+
 /* Close the descriptor and return the buffers (after the last completion). */
 void direct_release(struct worker *w, struct conn *c);
 

@@ -67,17 +67,42 @@ void sendfile_head_done(struct worker *w, struct conn *c, int res)
 	sendfile_pump(w, c);
 }
 
+/* This body had its share of the loop turn: a NOP brings it back in the
+ * next one, after the completions that came meanwhile (small requests
+ * included) have been served. */
+static void yield_turn(struct worker *w, struct conn *c)
+{
+	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+
+	io_uring_prep_nop(sqe);
+	conn_tag(w, c, sqe, OP_PUMP);
+}
+
 void sendfile_pump(struct worker *w, struct conn *c)
 {
+	/* A fast reader keeps the socket writable: without a bound, one
+	 * call after another would fill it for as long as the reader keeps
+	 * up, and every other connection would wait for that. */
+	uint64_t turn = w->cfg->turn_bytes ? w->cfg->turn_bytes : UINT64_MAX;
+
 	while (c->off < c->end) {
+		if (turn == 0) {
+			yield_turn(w, c);
+			return;
+		}
 		uint64_t left = c->end - c->off;
-		size_t n = left < (1u << 30) ? (size_t)left : (1u << 30);
+		uint64_t want = left < turn ? left : turn;
+		size_t n = (size_t)pace_allow(w, c, want < (1u << 30) ? want : (1u << 30));
+		if (n == 0)
+			return; /* paced: the timeout resumes here */
 		off_t off = (off_t)c->off;
 		ssize_t r = sendfile(c->fd, c->file, &off, n);
 
 		if (r > 0) {
 			c->off += (uint64_t)r;
 			c->tx += (uint64_t)r;
+			turn -= (uint64_t)r;
+			pace_sent(c, (uint64_t)r);
 			conn_touch(w, c);
 			if ((size_t)r < n) {
 				/* Short: the socket is full. Waiting now saves the

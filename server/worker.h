@@ -19,6 +19,7 @@
 #include "listen.h"
 #include "mime.h"
 #include "pbuf.h"
+#include "pace.h"
 #include "pipes.h"
 #include "rbuf.h"
 #include "resp.h"
@@ -58,6 +59,8 @@ enum op {
 	OP_POLL_OUT,    /* waiting for room in a full socket (splice, sendfile paths) */
 	OP_SF_HEAD,     /* sendfile path: the head, sent through the ring */
 	OP_BATCH,       /* pipelined responses gathered in one buffer */
+	OP_PACE,        /* --limit-rate: the body waits for its schedule (pace.c) */
+	OP_PUMP,        /* sendfile path: a NOP, so a long body resumes next loop turn */
 	OP_DREAD,       /* O_DIRECT path: read into slot 0; OP_DREAD + i for slot i */
 	OP_LAST = OP_DREAD + 16,
 };
@@ -99,6 +102,8 @@ enum conn_flag {
 	CF_GATHER = 1u << 16,      /* a pipelined batch is open: responses are appended to obuf */
 	CF_DEFER = 1u << 17,       /* the request cannot join the batch: answer it after the flush */
 	CF_CLOSE_AFTER = 1u << 18, /* the batch's last response ends the connection */
+	CF_PACED = 1u << 19,       /* the body follows the --limit-rate schedule (pace.h) */
+	CF_PACE_WAIT = 1u << 20,   /* its pacing timeout is pending */
 };
 
 struct conn {
@@ -149,6 +154,7 @@ struct conn {
 	uint64_t t0;          /* when the request arrived (worker ms) */
 	struct conn *wait_next;  /* on the worker's response-buffer wait list */
 	struct conn *nobuf_next; /* on the worker's provided-buffer wait list */
+	struct pace pace;        /* --limit-rate schedule of the response's body */
 };
 
 enum timer_kind { TK_HEADER, TK_KEEPALIVE, TK_SEND, TK_LINGER, TK_COUNT };
