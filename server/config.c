@@ -197,11 +197,11 @@ static const struct spec specs[] = {
 	{ O_TURNBYTES, "turn-bytes", K_SIZE, 0, GIB, S(turn_bytes), "SIZE",
 	  "bytes a sendfile body sends per loop turn before yielding (0: no bound)", NULL },
 	{ O_HEADER, "header", K_HEADER, 0, HDRS_MAX, NONE, "HEADER",
-	  "add 'Name: value' to file, listing, 304 and redirect responses, or with 'GLOB Name: value'"
-	  " to those for paths GLOB matches (/assets/*); replaces a built-in header of that name", NULL },
+	  "add 'Name: value' to file, listing and redirect responses ('GLOB Name: value': where"
+	  " GLOB matches the path)", NULL },
 	{ O_CORS, "cors", K_CORS, 0, CORS_MAX, NONE, "ORIGIN",
-	  "let pages from ORIGIN (scheme://host[:port]) read the files, or from any origin when"
-	  " given alone; answers CORS preflights", NULL },
+	  "let pages from ORIGIN (scheme://host[:port]; alone: from anywhere) read the files",
+	  NULL },
 	{ O_CORSMAXAGE, "cors-max-age", K_UINT, 0, 86400, U(cors_max_age), "SEC",
 	  "how long browsers may keep a preflight's answer", NULL },
 	{ O_SFMIN, "sendfile-min", K_SIZE, 0, 1024 * GIB, S(sendfile_min), "SIZE",
