@@ -16,6 +16,8 @@ EXAMPLES = {
     "bind": ("127.0.0.1", "default: all interfaces (:: or 0.0.0.0)"),
     "metrics": ("127.0.0.1:9100", "default: off"),
     "trusted-proxy": ("10.0.0.0/8", None),
+    "header": ("/assets/* Cache-Control: public, max-age=31536000", None),
+    "cors": ("https://example.com", None),
     "threads": ("4", None),
 }
 

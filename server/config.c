@@ -36,6 +36,8 @@ enum kind {
 	K_ADDRPORT,/* ADDR:PORT for a side listener (--metrics) */
 	K_OCTAL,   /* octal integer (a file mode) */
 	K_CIDR,    /* --trusted-proxy, appended to a list */
+	K_HEADER,  /* --header, appended to a list */
+	K_CORS,    /* --cors, appended to a list; "*" when given alone */
 	K_BIND,    /* address; appended to a list; kinds up to here take an argument */
 	K_FLAG,    /* no argument: stores spec.min into an int field */
 	K_HELP,
@@ -54,6 +56,7 @@ enum {
 	O_CONFIG, O_CHECKCONF, O_ROOT,
 	O_UNIXMODE, O_PROXYPROTO, O_MAXPROXYHDR, O_TRUSTED, O_REALIPHDR,
 	O_LIMITRATE, O_LIMITAFTER, O_TURNBYTES,
+	O_HEADER, O_CORS, O_CORSMAXAGE,
 };
 
 struct spec {
@@ -193,6 +196,14 @@ static const struct spec specs[] = {
 	  "body bytes sent at full speed before --limit-rate applies", NULL },
 	{ O_TURNBYTES, "turn-bytes", K_SIZE, 0, GIB, S(turn_bytes), "SIZE",
 	  "bytes a sendfile body sends per loop turn before yielding (0: no bound)", NULL },
+	{ O_HEADER, "header", K_HEADER, 0, HDRS_MAX, NONE, "HEADER",
+	  "add 'Name: value' to file, listing and redirect responses ('GLOB Name: value': where"
+	  " GLOB matches the path)", NULL },
+	{ O_CORS, "cors", K_CORS, 0, CORS_MAX, NONE, "ORIGIN",
+	  "let pages from ORIGIN (scheme://host[:port]; alone: from anywhere) read the files",
+	  NULL },
+	{ O_CORSMAXAGE, "cors-max-age", K_UINT, 0, 86400, U(cors_max_age), "SEC",
+	  "how long browsers may keep a preflight's answer", NULL },
 	{ O_SFMIN, "sendfile-min", K_SIZE, 0, 1024 * GIB, S(sendfile_min), "SIZE",
 	  "bodies this large in the page cache go by sendfile from the worker", NULL },
 	{ O_TRANSFER, "transfer", K_ENUM, 0, 4, U(transfer), "PATH",
@@ -304,6 +315,7 @@ static void set_defaults(struct config *cfg)
 	cfg->unix_mode = 0660;
 	cfg->max_proxy_header = 2 * KIB;
 	cfg->real_ip_header = REALIP_XFF;
+	cfg->cors_max_age = 7200;
 }
 
 /* ---- numbers ---- */
@@ -417,6 +429,14 @@ static void fmt_range(char *buf, size_t n, const struct spec *sp)
 		snprintf(buf, n, "an IPv4 or IPv6 address or CIDR (10.0.0.0/8, ::1/128) or unix:");
 		return;
 	}
+	if (sp->kind == K_HEADER) {
+		snprintf(buf, n, "'Name: value' or 'GLOB Name: value'");
+		return;
+	}
+	if (sp->kind == K_CORS) {
+		snprintf(buf, n, "* or an origin such as https://example.com or http://localhost:8080");
+		return;
+	}
 	if (sp->kind == K_OCTAL) {
 		snprintf(buf, n, "an octal mode from 0 to %llo", (unsigned long long)sp->max);
 		return;
@@ -505,7 +525,7 @@ static int bad_option(FILE *err, char **argv)
 
 static bool optional_arg(const struct spec *sp)
 {
-	return (sp->kind == K_UINT || sp->kind == K_SIZE) && sp->choices;
+	return ((sp->kind == K_UINT || sp->kind == K_SIZE) && sp->choices) || sp->kind == K_CORS;
 }
 
 static void usage(FILE *out)
@@ -536,6 +556,11 @@ static void usage(FILE *out)
 		if (sp->kind == K_CIDR) {
 			fprintf(out, "  %-30s   default none, at most %llu times\n", "",
 				(unsigned long long)sp->max);
+			continue;
+		}
+		if (sp->kind == K_HEADER || sp->kind == K_CORS) {
+			fprintf(out, "  %-30s   default none, at most %llu times%s\n", "",
+				(unsigned long long)sp->max, sp->kind == K_CORS ? ", alone means *" : "");
 			continue;
 		}
 		if (sp->kind == K_OCTAL) {
@@ -659,6 +684,16 @@ void config_print(const struct config *cfg, FILE *out)
 			if (!cfg->ntrusted)
 				fprintf(out, "# %s: none\n", sp->name);
 			break;
+		case K_HEADER:
+		case K_CORS: {
+			const char *const *vals = sp->kind == K_HEADER ? cfg->headers : cfg->cors;
+			unsigned nv = sp->kind == K_HEADER ? cfg->nheaders : cfg->ncors;
+			for (unsigned k = 0; k < nv; k++)
+				print_str(out, sp->name, vals[k]);
+			if (!nv)
+				fprintf(out, "# %s: none\n", sp->name);
+			break;
+		}
 		case K_OCTAL:
 			fprintf(out, "%s = %04llo\n", sp->name, (unsigned long long)get_field(cfg, sp));
 			break;
@@ -832,6 +867,52 @@ static bool same_bind(const struct config_bind *a, const struct config_bind *b)
 	       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
 }
 
+/* --header: checked whole here, so that a bad one exits 2 with the
+ * reason; main builds the lines (hdrs_init). */
+static int add_header(struct config *cfg, const struct spec *sp, const char *arg, FILE *err)
+{
+	struct hdrs_spec h;
+	const char *why;
+
+	if (cfg->nheaders == sp->max) {
+		fprintf(err, PROG ": --%s may be given at most %llu times\n", sp->name,
+			(unsigned long long)sp->max);
+		return 2;
+	}
+	if (hdrs_parse(arg, &h, &why)) {
+		fprintf(err, PROG ": --%s ", sp->name);
+		put_quoted(err, arg);
+		fprintf(err, ": %s\n", why);
+		return 2;
+	}
+	size_t total = hdrs_line_len(&h);
+	for (unsigned k = 0; k < cfg->nheaders; k++)
+		if (hdrs_parse(cfg->headers[k], &h, NULL) == 0)
+			total += hdrs_line_len(&h);
+	if (total > HDRS_TEXT_MAX) {
+		fprintf(err, PROG ": --%s lines add up to more than %d bytes\n", sp->name,
+			HDRS_TEXT_MAX);
+		return 2;
+	}
+	cfg->headers[cfg->nheaders++] = arg;
+	return 0;
+}
+
+static int add_cors(struct config *cfg, const struct spec *sp, const char *arg, FILE *err)
+{
+	char origin[CORS_ORIGIN_MAX + 1];
+
+	if (cfg->ncors == sp->max) {
+		fprintf(err, PROG ": --%s may be given at most %llu times\n", sp->name,
+			(unsigned long long)sp->max);
+		return 2;
+	}
+	if (cors_normalize(arg, origin, sizeof(origin)) < 0)
+		return bad_value(err, sp, arg);
+	cfg->cors[cfg->ncors++] = arg;
+	return 0;
+}
+
 /* "660", "0660": 1 to 4 octal digits. */
 static int parse_octal(const char *s, uint64_t max, unsigned *out)
 {
@@ -914,6 +995,10 @@ static int handle(struct config *cfg, int c, char **argv, FILE *out, FILE *err)
 			return bad_value(err, sp, optarg);
 		cfg->ntrusted++;
 		return 0;
+	case K_HEADER:
+		return add_header(cfg, sp, optarg, err);
+	case K_CORS:
+		return add_cors(cfg, sp, optarg ? optarg : "*", err);
 	case K_OCTAL:
 		if (parse_octal(optarg, sp->max, (unsigned *)field_ptr(cfg, sp)))
 			return bad_value(err, sp, optarg);

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "cors.h"
+#include "hdrs.h"
 #include "realip.h"
 
 #define RS_VERSION "0.1.0"
@@ -98,6 +100,14 @@ struct config {
 	struct realip_cidr trusted[CONFIG_TRUSTED_MAX]; /* --trusted-proxy CIDR, repeatable */
 	unsigned ntrusted;
 	unsigned real_ip_header;   /* --real-ip-header=x-forwarded-for|forwarded */
+
+	/* response headers and CORS (hdrs.h, cors.h): the arguments, checked;
+	 * main builds them into their sets */
+	const char *headers[HDRS_MAX]; /* --header '[GLOB ]Name: value', repeatable */
+	unsigned nheaders;
+	const char *cors[CORS_MAX];    /* --cors[=ORIGIN] ("*" alone), repeatable */
+	unsigned ncors;
+	unsigned cors_max_age;     /* --cors-max-age SEC, 0..86400, default 7200 */
 };
 
 enum { REALIP_XFF = 0, REALIP_FORWARDED };

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 
 #include "hdate.h"
+#include "headers.h"
 #include "log.h"
 #include "path.h"
 #include "peer.h"
@@ -256,6 +257,8 @@ static void resp_begin(struct worker *w, struct conn *c)
 	c->hlen = 0;
 	c->tx = 0;
 	c->spath = SP_OTHER;
+	c->hdrs_on = 0; /* site headers: serve_request decides them anew */
+	c->cors = CORS_OFF;
 }
 
 void conn_set_status(struct worker *w, struct conn *c, unsigned status, size_t hlen)
@@ -470,6 +473,7 @@ struct resp_conn conn_resp_ctx(struct worker *w, struct conn *c)
 		.minor = (c->flags & CF_HTTP10) ? 0 : 1,
 		.opts = &w->srv->resp,
 	};
+	headers_resp(w, c, &rc);
 	return rc;
 }
 

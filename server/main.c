@@ -20,6 +20,7 @@
 #include "config.h"
 #include "direct.h"
 #include "fallback.h"
+#include "headers.h"
 #include "nofile.h"
 #include "listen.h"
 #include "log.h"
@@ -466,6 +467,12 @@ int main(int argc, char **argv)
 	srv.resp.server = cfg.server_header;
 	srv.resp.cache_control = cfg.cache_control;
 	srv.resp.charset = cfg.charset;
+	if (headers_setup(&srv, &cfg)) {
+		headers_free(&srv);
+		mime_free(&srv.mime);
+		fprintf(stderr, "ringserve: out of memory building --header and --cors\n");
+		return 1;
+	}
 
 	/* Workers inherit this mask: signals are taken here, by sigwait. */
 	sigemptyset(&sigs);
@@ -480,6 +487,7 @@ int main(int argc, char **argv)
 		listen_unlink(&srv.listen);
 		listen_close(&srv.listen);
 		mime_free(&srv.mime);
+		headers_free(&srv);
 		return 1;
 	}
 	struct worker *ws = calloc(cfg.threads, sizeof(*ws));
@@ -515,6 +523,7 @@ int main(int argc, char **argv)
 		close(atomic_load(&srv.alog.fd));
 	free(ws);
 	mime_free(&srv.mime);
+	headers_free(&srv);
 	close(srv.rootfd);
 	return status;
 }

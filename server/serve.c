@@ -23,6 +23,7 @@
 #include "cond.h"
 #include "dirlist.h"
 #include "hdate.h"
+#include "headers.h"
 #include "log.h"
 #include "path.h"
 #include "range.h"
@@ -153,6 +154,12 @@ static void lookup_target(struct worker *w, struct conn *c)
 		on_target(w, c, e->kind == FC_NONE ? -ENOENT : 0, e);
 }
 
+/* The site rules, in order: OPTIONS/CORS preflight (no credentials
+ * needed) -> path normalisation, dotfile rule -> basic auth (before any
+ * lookup: nothing about files is revealed before authentication) ->
+ * lookup -> on a miss: clean URLs (.html), then SPA fallback -> on an
+ * error status: custom error page -> on success: extra headers and CORS
+ * headers added to the head. */
 void serve_request(struct worker *w, struct conn *c, const struct http_request *req)
 {
 	const struct config *cfg = w->cfg;
@@ -172,6 +179,8 @@ void serve_request(struct worker *w, struct conn *c, const struct http_request *
 		return;
 	}
 	c->discard = req->has_content_length ? req->content_length : 0;
+	if (headers_request(w, c, req)) /* CORS verdict; OPTIONS answered */
+		return;
 	if (req->method != HTTP_M_GET && req->method != HTTP_M_HEAD) {
 		conn_error(w, c, req->method == HTTP_M_UNKNOWN ? 501 : 405, false, NULL);
 		return;
@@ -191,6 +200,7 @@ void serve_request(struct worker *w, struct conn *c, const struct http_request *
 		conn_error(w, c, 404, false, NULL);
 		return;
 	}
+	headers_path(w, c, sc->path, (size_t)n, trailing);
 	if (trailing)
 		c->flags |= CF_TRAILING;
 	c->tgt_off = (uint32_t)(req->path.p - conn_in(w, c));

@@ -14,7 +14,9 @@
 
 #include "alog.h"
 #include "config.h"
+#include "cors.h"
 #include "fcache.h"
+#include "hdrs.h"
 #include "http.h"
 #include "listen.h"
 #include "mime.h"
@@ -155,6 +157,10 @@ struct conn {
 	struct conn *wait_next;  /* on the worker's response-buffer wait list */
 	struct conn *nobuf_next; /* on the worker's provided-buffer wait list */
 	struct pace pace;        /* --limit-rate schedule of the response's body */
+	/* Site headers of the request being answered (headers.c), reset by
+	 * each new request. */
+	uint64_t hdrs_on;     /* --header rules for its path (hdrs_select) */
+	uint8_t cors;         /* CORS verdict (cors.h), CORS_OFF when none */
 };
 
 enum timer_kind { TK_HEADER, TK_KEEPALIVE, TK_SEND, TK_LINGER, TK_COUNT };
@@ -165,6 +171,8 @@ struct server {
 	struct mime_table mime;
 	struct http_limits lim;
 	struct resp_opts resp;
+	struct hdrs_set hdrs; /* --header rules (headers.c) */
+	struct cors_set cors; /* --cors origins and their lines (headers.c) */
 	atomic_int stop;      /* set once by main: drain and exit */
 	atomic_int running;   /* workers whose loop has not ended */
 	int wake_fd;          /* eventfd: written once to wake every worker */

@@ -1,5 +1,6 @@
 #include "resp.h"
 #include "hdate.h"
+#include "hdrs.h"
 #include "http.h"
 
 #include <errno.h>
@@ -86,6 +87,26 @@ static int done(struct out *o)
 	return o->over ? -ENOSPC : (int)o->len;
 }
 
+/* The built-ins (HDRS_R_*) that --header lines replace in this response. */
+static unsigned replaced(int status, const struct resp_conn *rc)
+{
+	return rc->hdrs && status < 400 ? hdrs_replaces(rc->hdrs, rc->hdrs_on) : 0;
+}
+
+/* The site's lines: CORS always, --header lines on 2xx and 3xx. */
+static void site_lines(struct out *o, int status, const struct resp_conn *rc)
+{
+	if (rc->cors)
+		puts_(o, rc->cors);
+	if (!rc->hdrs || status >= 400 || o->over)
+		return;
+	int n = hdrs_write(rc->hdrs, rc->hdrs_on, o->p + o->len, o->cap - o->len);
+	if (n < 0)
+		o->over = true;
+	else
+		o->len += (size_t)n;
+}
+
 static void status_line(struct out *o, int status, const struct resp_conn *rc)
 {
 	const struct resp_opts *opt = rc->opts;
@@ -95,7 +116,7 @@ static void status_line(struct out *o, int status, const struct resp_conn *rc)
 	puts_(o, " ");
 	puts_(o, http_reason(status));
 	puts_(o, "\r\n");
-	if (opt && opt->server[0])
+	if (opt && opt->server[0] && !(replaced(status, rc) & HDRS_R_SERVER))
 		put_field(o, "Server", opt->server);
 	puts_(o, "Date: ");
 	put(o, rc->date, HDATE_LEN);
@@ -104,6 +125,7 @@ static void status_line(struct out *o, int status, const struct resp_conn *rc)
 		puts_(o, "Connection: close\r\n");
 	else if (rc->minor == 0)
 		puts_(o, "Connection: keep-alive\r\n");
+	site_lines(o, status, rc);
 }
 
 int resp_etag(char out[RESP_ETAG_MAX], const struct resp_file *f)
@@ -146,7 +168,8 @@ const char *resp_content_type(const char *type, const char *charset, char *out, 
 }
 
 /* Validators and caching headers: the same on a 200, 206 and 304. */
-static void validators(struct out *o, const struct resp_file *f, const struct resp_conn *rc)
+static void validators(struct out *o, const struct resp_file *f, const struct resp_conn *rc,
+		       unsigned rep)
 {
 	char lm[HDATE_LEN + 1], etag[RESP_ETAG_MAX];
 
@@ -156,7 +179,7 @@ static void validators(struct out *o, const struct resp_file *f, const struct re
 		resp_etag(etag, f);
 	put_field(o, "Last-Modified", f->last_modified ? f->last_modified : lm);
 	put_field(o, "ETag", f->etag ? f->etag : etag);
-	if (rc->opts && rc->opts->cache_control[0])
+	if (rc->opts && rc->opts->cache_control[0] && !(rep & HDRS_R_CACHE_CONTROL))
 		put_field(o, "Cache-Control", rc->opts->cache_control);
 	if (f->vary)
 		puts_(o, "Vary: Accept-Encoding\r\n");
@@ -167,14 +190,17 @@ int resp_file_head(char *buf, size_t cap, const struct resp_file *f,
 {
 	struct out o = { buf, 0, cap, false };
 	char ctype[160];
+	unsigned rep = replaced(b->status, rc);
 
 	status_line(&o, b->status, rc);
-	validators(&o, f, rc);
+	validators(&o, f, rc, rep);
 	if (b->status == 304) {
 		puts_(&o, "\r\n");
 		return done(&o);
 	}
-	puts_(&o, "X-Content-Type-Options: nosniff\r\nAccept-Ranges: bytes\r\n");
+	if (!(rep & HDRS_R_NOSNIFF))
+		puts_(&o, "X-Content-Type-Options: nosniff\r\n");
+	puts_(&o, "Accept-Ranges: bytes\r\n");
 	if (f->encoding)
 		put_field(&o, "Content-Encoding", f->encoding);
 	if (b->status == 206 && b->boundary) {
@@ -213,7 +239,7 @@ int resp_error(char *buf, size_t cap, int status, bool head_only, const char *ex
 
 	status_line(&o, status, rc);
 	if (status == 405)
-		puts_(&o, "Allow: GET, HEAD\r\n");
+		puts_(&o, "Allow: GET, HEAD, OPTIONS\r\n");
 	if (extra)
 		puts_(&o, extra);
 	putf(&o, "X-Content-Type-Options: nosniff\r\n"
@@ -223,15 +249,32 @@ int resp_error(char *buf, size_t cap, int status, bool head_only, const char *ex
 	return done(&o);
 }
 
+int resp_options(char *buf, size_t cap, const char *extra, const struct resp_conn *rc)
+{
+	struct out o = { buf, 0, cap, false };
+
+	status_line(&o, 204, rc);
+	puts_(&o, "Allow: GET, HEAD, OPTIONS\r\n");
+	if (extra)
+		puts_(&o, extra);
+	puts_(&o, "\r\n");
+	return done(&o);
+}
+
 int resp_generated_head(char *buf, size_t cap, const char *type, uint64_t length,
 			const struct resp_conn *rc)
 {
 	struct out o = { buf, 0, cap, false };
+	unsigned rep = replaced(200, rc);
 
 	status_line(&o, 200, rc);
+	if (!(rep & HDRS_R_NOSNIFF))
+		puts_(&o, "X-Content-Type-Options: nosniff\r\n");
+	if (!(rep & HDRS_R_CACHE_CONTROL))
+		puts_(&o, "Cache-Control: no-cache\r\n");
 	/* Listings are HTML or JSON by the Accept header. */
-	putf(&o, "X-Content-Type-Options: nosniff\r\nCache-Control: no-cache\r\nVary: Accept\r\n"
-		 "Content-Type: %s\r\nContent-Length: %" PRIu64 "\r\n\r\n", type, length);
+	putf(&o, "Vary: Accept\r\nContent-Type: %s\r\nContent-Length: %" PRIu64 "\r\n\r\n",
+	     type, length);
 	return done(&o);
 }
 
@@ -249,8 +292,10 @@ int resp_redirect_slash(char *buf, size_t cap, const char *path, size_t plen,
 		puts_(&o, "?");
 		put(&o, query, qlen);
 	}
-	putf(&o, "\r\nX-Content-Type-Options: nosniff\r\n"
-		 "Content-Type: text/html; charset=utf-8\r\nContent-Length: %zu\r\n\r\n",
+	puts_(&o, "\r\n");
+	if (!(replaced(301, rc) & HDRS_R_NOSNIFF))
+		puts_(&o, "X-Content-Type-Options: nosniff\r\n");
+	putf(&o, "Content-Type: text/html; charset=utf-8\r\nContent-Length: %zu\r\n\r\n",
 	     sizeof(body) - 1);
 	if (!head_only)
 		put(&o, body, sizeof(body) - 1);

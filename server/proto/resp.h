@@ -15,11 +15,22 @@ struct resp_opts {
 	const char *charset;       /* added to text types, JSON, JavaScript; "" none */
 };
 
+struct hdrs_set;
+
 struct resp_conn {
 	const char *date;  /* IMF-fixdate of now, HDATE_LEN chars */
 	bool keep_alive;   /* false -> "Connection: close" */
 	int minor;         /* HTTP/1.minor of the request: 1.0 keep-alive is explicit */
 	const struct resp_opts *opts;
+	/* Site rules (hdrs.h, cors.h); NULL/0: none. The --header lines
+	 * picked for the path go on 2xx and 3xx responses only (like nginx's
+	 * add_header: a Cache-Control meant for a file must not make a 404
+	 * stick), and there replace the built-ins of their names. The CORS
+	 * lines go on every response, errors too, so that a page can read
+	 * the status. */
+	const struct hdrs_set *hdrs;
+	uint64_t hdrs_on;  /* hdrs_select() */
+	const char *cors;  /* whole lines ending in CRLF */
 };
 
 struct resp_file {
@@ -60,11 +71,16 @@ int resp_file_head(char *buf, size_t cap, const struct resp_file *f,
 const char *resp_content_type(const char *type, const char *charset, char *out, size_t cap);
 
 /* A complete error response with a short HTML body (none when head_only).
- * 405 carries "Allow: GET, HEAD"; `extra` (NULL or whole header lines
+ * 405 carries "Allow: GET, HEAD, OPTIONS"; `extra` (NULL or whole header lines
  * ending in CRLF) is added as is, e.g. "Content-Range: bytes * /10\r\n".
  * Length or -ENOSPC. */
 int resp_error(char *buf, size_t cap, int status, bool head_only, const char *extra,
 	       const struct resp_conn *rc);
+
+/* 204 to OPTIONS (any target, "*" too): "Allow: GET, HEAD, OPTIONS" and
+ * `extra` (NULL or whole header lines: a CORS preflight's) as is; no
+ * body, no Content-Length (RFC 9110 §8.6). Length or -ENOSPC. */
+int resp_options(char *buf, size_t cap, const char *extra, const struct resp_conn *rc);
 
 /* The head of a 200 with a generated body (a directory listing): type,
  * length, "Vary: Accept", no validators. Length or -ENOSPC. */

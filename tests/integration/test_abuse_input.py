@@ -45,8 +45,8 @@ srv = Server(root, extra=["--header-timeout", str(HEADER_TIMEOUT)])
 STATUS_RE = re.compile(rb"HTTP/1\.[01] ([1-5]\d\d)[ \r]")
 # What a static server may say to any of the mutated requests; anything
 # else (500, 502, ...) means the input reached a path it should not.
-ALLOWED = {200, 206, 301, 304, 400, 403, 404, 405, 408, 411, 412, 413, 414,
-           416, 417, 431, 501, 505}
+ALLOWED = {200, 204, 206, 301, 304, 400, 403, 404, 405, 408, 411, 412, 413, 414,
+           416, 417, 431, 501, 505}  # 204: OPTIONS
 
 
 def alive_get(what, s=None, timed=True):

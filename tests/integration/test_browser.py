@@ -6,10 +6,12 @@ Steps: load the listing of a temporary root (title, links, escaped names);
 follow links by clicking them (a directory, the parent, a text file, a
 file with URL-special characters); download a binary file and compare its
 bytes; take a screenshot of the listing into the build dir (MESON_BUILD_ROOT
-or /tmp) and check it is a PNG; play a WAV file through an <audio> element
-on a page served through a small logging proxy, and check that the media
-loaded (duration, readyState, playback) and that the browser's requests for
-it were Range requests answered with 206.
+or /tmp) and check it is a PNG; fetch() across origins from the page to
+servers with and without --cors (the browser's own CORS checks); play a
+WAV file through an <audio> element on a page served through a small
+logging proxy, and check that the media loaded (duration, readyState,
+playback) and that the browser's requests for it were Range requests
+answered with 206.
 
 Without chromium: exit 77, unless CI=true or RINGSERVE_BROWSER_INSTALL=1
 (and we are root), then `apt-get install -y chromium` is tried once."""
@@ -351,8 +353,56 @@ def media():
           "tone.wav request failed: %r" % log)
 
 
+def cors():
+    """fetch() from this origin to other ringserve instances: one that
+    allows it (--cors=ORIGIN), one that allows another origin, one without
+    --cors. The browser's own CORS checks decide what the page may read:
+    a simple GET, a preflighted conditional range request, a 404; and what
+    it may not: the other servers, a header the preflight does not allow."""
+    allowed = Server(root, extra=["--cors=" + ORIGIN], threads=1)
+    other = Server(root, extra=["--cors=https://elsewhere.example"], threads=1)
+    plain = Server(root, threads=1)
+    check(br.goto(ORIGIN + "/hello.txt"), "page for the fetches did not load")
+    base_url = "http://127.0.0.1:%d/hello.txt"
+    script = """(async () => {
+      const out = {};
+      async function f(name, url, opts) {
+        try {
+          const r = await fetch(url, Object.assign({cache: 'no-store'}, opts));
+          out[name] = {status: r.status, body: await r.text(),
+                       cr: r.headers.get('content-range'), etag: r.headers.get('etag')};
+        } catch (e) { out[name] = 'error ' + e.name; }
+      }
+      await f('simple', %s, {});
+      await f('preflighted', %s, {headers: {'If-None-Match': '"x"', 'Range': 'bytes=0-4'}});
+      await f('missing', %s, {});
+      await f('custom', %s, {headers: {'X-Custom': '1'}});
+      await f('other', %s, {});
+      await f('plain', %s, {});
+      return JSON.stringify(out);
+    })()""" % tuple(json.dumps(u) for u in (
+        base_url % allowed.port, base_url % allowed.port,
+        (base_url % allowed.port).replace("hello", "missing"), base_url % allowed.port,
+        base_url % other.port, base_url % plain.port))
+    got = json.loads(br.js(script, await_promise=True, timeout=20) or "{}")
+    print("cors fetches: %r" % got)
+    simple = got.get("simple") or {}
+    check(isinstance(simple, dict) and simple.get("status") == 200 and
+          simple.get("body") == "hello from ringserve\n" and simple.get("etag"),
+          "allowed simple fetch: %r" % simple)
+    pre = got.get("preflighted") or {}
+    check(isinstance(pre, dict) and pre.get("status") == 206 and pre.get("body") == "hello" and
+          pre.get("cr") == "bytes 0-4/21", "allowed preflighted range fetch: %r" % pre)
+    miss = got.get("missing") or {}
+    check(isinstance(miss, dict) and miss.get("status") == 404, "404 readable: %r" % miss)
+    for name in ("custom", "other", "plain"):
+        check(got.get(name) == "error TypeError", "%s fetch must fail: %r" % (name, got.get(name)))
+    for s in (allowed, other, plain):
+        s.stop()
+
+
 try:
-    for fn in (setup, listing_and_links, download, screenshot, media):
+    for fn in (setup, listing_and_links, download, screenshot, cors, media):
         if time.monotonic() - T_START > 55:
             check(False, "time budget (60 s) used up before %s" % fn.__name__)
             break

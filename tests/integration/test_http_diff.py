@@ -325,7 +325,7 @@ CORPUS = [
     ("405 post", "POST", "/t.txt", []),
     ("405 put", "PUT", "/t.txt", []),
     ("405 delete", "DELETE", "/t.txt", []),
-    ("405 options", "OPTIONS", "/t.txt", []),
+    ("options", "OPTIONS", "/t.txt", []),
     ("unknown method", "FROB", "/t.txt", []),
     ("lower-case method", "get", "/t.txt", []),
     # names and paths
@@ -467,6 +467,10 @@ ALLOWED = {
     "head range 416": (
         "Range is ignored on HEAD (RFC 9110 §14.2): 200; nginx answers "
         "416", ("200", None)),
+    "options": (
+        "OPTIONS is answered 204 with Allow (RFC 9110 §9.3.7), without a "
+        "lookup, so that CORS preflights (--cors) work; nginx's static "
+        "module answers 405", ("204",)),
     "unknown method": (
         "an unrecognised method gets 501 (RFC 9110 §9.1 SHOULD); nginx "
         "answers 405 for any method its static module does not serve",

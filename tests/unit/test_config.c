@@ -531,8 +531,105 @@ static void test_later_options(void)
 	REFUSED(run(&c, "--user=nobody", "--sqpoll", NULL));
 }
 
+/* --header, --cors, --cors-max-age: repeatable, checked whole, printed
+ * back; each refusal is one line naming the option. */
+static void test_site_headers(void)
+{
+	struct config c;
+
+	CHECK(run(&c, NULL) == 0 && c.nheaders == 0 && c.ncors == 0 && c.cors_max_age == 7200);
+	CHECK(run(&c, "--header", "X-Frame-Options: DENY", "--header=/assets/* Cache-Control: max-age=60",
+		  NULL) == 0 && c.nheaders == 2);
+	CHECK(strcmp(c.headers[0], "X-Frame-Options: DENY") == 0 &&
+	      strcmp(c.headers[1], "/assets/* Cache-Control: max-age=60") == 0);
+	static const char *const bad_header[] = {
+		"", "X-A", "X A: b", "X-A:", "X-A: a\r\nSet-Cookie: x", "X-A: a\nb", "/only-glob",
+		"Content-Length: 0", "Vary: Cookie", "Access-Control-Allow-Origin: *", "(x): y",
+	};
+	for (size_t i = 0; i < sizeof bad_header / sizeof bad_header[0]; i++) {
+		int r = run(&c, "--header", bad_header[i], NULL);
+		if (!one_error_line(r) || !strstr(err_text, "ringserve: --header '")) {
+			fprintf(stderr, "  --header '%s' accepted\n", bad_header[i]);
+			failures++;
+		}
+	}
+	REFUSED(run(&c, "--header", NULL));
+	CHECK(strstr(err_text, "--header needs an argument") != NULL);
+	char *argv[2 * HDRS_MAX + 4];
+	int argc = 0;
+	argv[argc++] = (char *)"ringserve";
+	for (int i = 0; i <= HDRS_MAX; i++) {
+		argv[argc++] = (char *)"--header";
+		argv[argc++] = (char *)"X-Many: 1";
+	}
+	argv[argc] = NULL;
+	FILE *devnull = fopen("/dev/null", "w");
+	char *etext = NULL;
+	size_t elen = 0;
+	FILE *e = open_memstream(&etext, &elen);
+	CHECK(config_parse(&c, argc, argv, devnull, e) == 2);
+	fclose(e);
+	CHECK(strstr(etext, "--header may be given at most 64 times") != NULL);
+	free(etext);
+	CHECK(config_parse(&c, argc - 2, argv, devnull, devnull) == 0 && c.nheaders == HDRS_MAX);
+	fclose(devnull);
+	static char big[3][3000];
+	for (int i = 0; i < 3; i++) {
+		memcpy(big[i], "X-Big: ", 7);
+		memset(big[i] + 7, 'v', sizeof(big[i]) - 8);
+		big[i][sizeof(big[i]) - 1] = '\0';
+	}
+	CHECK(run(&c, "--header", big[0], "--header", big[1], NULL) == 0);
+	REFUSED(run(&c, "--header", big[0], "--header", big[1], "--header", big[2], NULL));
+	CHECK(strstr(err_text, "add up to more than 8192 bytes") != NULL);
+
+	CHECK(run(&c, "--cors", NULL) == 0 && c.ncors == 1 && strcmp(c.cors[0], "*") == 0);
+	CHECK(run(&c, "--cors=https://a.example", "--cors=http://localhost:8080", NULL) == 0 &&
+	      c.ncors == 2 && strcmp(c.cors[1], "http://localhost:8080") == 0);
+	static const char *const bad_cors[] = {
+		"null", "https://a.example/", "a.example", "", "https://a.example:99999", "**",
+	};
+	for (size_t i = 0; i < sizeof bad_cors / sizeof bad_cors[0]; i++) {
+		char arg[64];
+		snprintf(arg, sizeof(arg), "--cors=%s", bad_cors[i]);
+		int r = run(&c, arg, NULL);
+		if (!one_error_line(r) || !strstr(err_text, "--cors must be")) {
+			fprintf(stderr, "  %s accepted\n", arg);
+			failures++;
+		}
+	}
+	CHECK(run(&c, "--cors-max-age=0", NULL) == 0 && c.cors_max_age == 0);
+	REFUSED(run(&c, "--cors-max-age=86401", NULL));
+
+	/* The file takes them as lines, repeated; --check-config prints them back. */
+	static const char text[] = "header = X-A: 1\nheader = \"/x/* X-B:  two words \"\n"
+				   "cors\ncors = https://b.example\ncors-max-age = 60\n";
+	CHECK(run(&c, NULL) == 0);
+	CHECK(config_apply_text(&c, "t.conf", text, sizeof(text) - 1, stderr) == 0);
+	CHECK(c.nheaders == 2 && strcmp(c.headers[1], "/x/* X-B:  two words ") == 0);
+	CHECK(c.ncors == 2 && strcmp(c.cors[0], "*") == 0 && c.cors_max_age == 60);
+	char *ptext = NULL;
+	size_t plen = 0;
+	FILE *pf = open_memstream(&ptext, &plen);
+	config_print(&c, pf);
+	fclose(pf);
+	CHECK(strstr(ptext, "\nheader = X-A: 1\n") != NULL);
+	CHECK(strstr(ptext, "\nheader = \"/x/* X-B:  two words \"\n") != NULL);
+	CHECK(strstr(ptext, "\ncors = *\ncors = https://b.example\n") != NULL);
+	CHECK(strstr(ptext, "\ncors-max-age = 60\n") != NULL);
+	free(ptext);
+	config_free(&c);
+	CHECK(run(&c, NULL) == 0);
+	pf = open_memstream(&ptext, &plen);
+	config_print(&c, pf);
+	fclose(pf);
+	CHECK(strstr(ptext, "\n# header: none\n") && strstr(ptext, "\n# cors: none\n"));
+	free(ptext);
+}
+
 int main(void)
 {
+	test_site_headers();
 	test_later_options();
 	test_defaults();
 	test_numbers();

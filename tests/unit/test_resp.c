@@ -1,5 +1,6 @@
 /* resp: exact response heads, error bodies, redirects, overflow. */
 #include "resp.h"
+#include "hdrs.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -17,7 +18,7 @@ static void test_file_head(void)
 	char buf[512];
 	struct resp_file f = { .size = 1234, .ino = 0x2a, .mtime = { 784111777, 5 }, .type = "text/plain" };
 	struct resp_body b = { 200, 1234, 0, 1234, NULL };
-	struct resp_conn rc = { DATE, true, 1, &OPTS };
+	struct resp_conn rc = { DATE, true, 1, &OPTS, NULL, 0, NULL };
 	int n = resp_file_head(buf, sizeof(buf), &f, &b, &rc);
 
 	CHECK(n > 0);
@@ -57,7 +58,7 @@ static void test_partial_and_304(void)
 	struct resp_file f = { .size = 1000, .ino = 1, .mtime = { 784111777, 0 },
 			       .type = "text/css", .encoding = "br", .vary = true };
 	struct resp_body b = { 206, 100, 10, 110, NULL };
-	struct resp_conn rc = { DATE, true, 1, &opts };
+	struct resp_conn rc = { DATE, true, 1, &opts, NULL, 0, NULL };
 	int n = resp_file_head(buf, sizeof(buf), &f, &b, &rc);
 
 	buf[n > 0 ? n : 0] = 0;
@@ -118,13 +119,13 @@ static void test_etag(void)
 static void test_error(void)
 {
 	char buf[1024];
-	struct resp_conn rc = { DATE, false, 1, &OPTS };
+	struct resp_conn rc = { DATE, false, 1, &OPTS, NULL, 0, NULL };
 	int n = resp_error(buf, sizeof(buf), 405, false, NULL, &rc);
 
 	CHECK(n > 0);
 	buf[n > 0 ? n : 0] = 0;
 	CHECK(STARTS(buf, "HTTP/1.1 405 Method Not Allowed\r\n"));
-	CHECK(strstr(buf, "\r\nAllow: GET, HEAD\r\n"));
+	CHECK(strstr(buf, "\r\nAllow: GET, HEAD, OPTIONS\r\n"));
 	CHECK(strstr(buf, "\r\nConnection: close\r\n"));
 	const char *body = strstr(buf, "\r\n\r\n");
 	CHECK(body != NULL);
@@ -148,7 +149,7 @@ static void test_error(void)
 static void test_redirect(void)
 {
 	char buf[1024];
-	struct resp_conn rc = { DATE, true, 1, &OPTS };
+	struct resp_conn rc = { DATE, true, 1, &OPTS, NULL, 0, NULL };
 	int n = resp_redirect_slash(buf, sizeof(buf), "/a%20b", 6, "x=1", 3, false, &rc);
 
 	CHECK(n > 0);
@@ -161,8 +162,103 @@ static void test_redirect(void)
 	CHECK(n > 0 && memcmp(buf + n - 4, "\r\n\r\n", 4) == 0);
 }
 
+/* How often `line` (a whole "Name: value" line) appears in buf. */
+static int lines(const char *buf, const char *line)
+{
+	char want[256];
+	int n = 0;
+
+	snprintf(want, sizeof(want), "\r\n%s\r\n", line);
+	for (const char *p = buf; (p = strstr(p, want)) != NULL; p++)
+		n++;
+	return n;
+}
+
+/* --header lines and CORS lines: which responses carry them, and the
+ * built-ins they replace. */
+static void test_site(void)
+{
+	char buf[2048];
+	const char *args[] = { "X-Frame-Options: DENY", "Server: edge", "Cache-Control: no-store",
+			       "X-Content-Type-Options: nosniff-please" };
+	struct hdrs_set set;
+	struct resp_opts opts = { "ringserve", "max-age=60", "utf-8" };
+	struct resp_file f = { .size = 10, .ino = 1, .mtime = { 784111777, 0 }, .type = "text/plain" };
+	struct resp_body b = { 200, 10, 0, 10, NULL };
+	struct resp_conn rc = { DATE, true, 1, &opts, NULL, 0, NULL };
+	const char *cors = "Access-Control-Allow-Origin: *\r\n";
+	int n;
+
+	CHECK(hdrs_init(&set, args, 4) == 0);
+	rc.hdrs = &set;
+	rc.hdrs_on = 1; /* X-Frame-Options only: nothing replaced */
+	rc.cors = cors;
+	n = resp_file_head(buf, sizeof(buf), &f, &b, &rc);
+	buf[n > 0 ? n : 0] = 0;
+	CHECK(lines(buf, "X-Frame-Options: DENY") == 1 && lines(buf, "Server: ringserve") == 1);
+	CHECK(lines(buf, "Cache-Control: max-age=60") == 1);
+	CHECK(lines(buf, "Access-Control-Allow-Origin: *") == 1);
+	CHECK(n > 0 && memcmp(buf + n - 4, "\r\n\r\n", 4) == 0);
+
+	rc.hdrs_on = 0xf; /* all: the built-ins of those names step aside */
+	n = resp_file_head(buf, sizeof(buf), &f, &b, &rc);
+	buf[n > 0 ? n : 0] = 0;
+	CHECK(lines(buf, "Server: edge") == 1 && !strstr(buf, "Server: ringserve"));
+	CHECK(lines(buf, "Cache-Control: no-store") == 1 && !strstr(buf, "max-age=60"));
+	CHECK(lines(buf, "X-Content-Type-Options: nosniff-please") == 1 &&
+	      lines(buf, "X-Content-Type-Options: nosniff") == 0);
+	/* 206 and 304 the same. */
+	struct resp_body part = { 206, 2, 0, 2, NULL };
+	n = resp_file_head(buf, sizeof(buf), &f, &part, &rc);
+	buf[n > 0 ? n : 0] = 0;
+	CHECK(lines(buf, "X-Frame-Options: DENY") == 1 && lines(buf, "Cache-Control: no-store") == 1);
+	CHECK(strstr(buf, "\r\nContent-Range: bytes 0-1/10\r\n") != NULL);
+	struct resp_body nm = { 304, 0, 0, 0, NULL };
+	n = resp_file_head(buf, sizeof(buf), &f, &nm, &rc);
+	buf[n > 0 ? n : 0] = 0;
+	CHECK(lines(buf, "X-Frame-Options: DENY") == 1 && lines(buf, "Cache-Control: no-store") == 1);
+	CHECK(lines(buf, "Access-Control-Allow-Origin: *") == 1 && !strstr(buf, "max-age=60"));
+	/* Listings and redirects. */
+	n = resp_generated_head(buf, sizeof(buf), "text/html", 5, &rc);
+	buf[n > 0 ? n : 0] = 0;
+	CHECK(lines(buf, "X-Frame-Options: DENY") == 1 && lines(buf, "Cache-Control: no-store") == 1);
+	CHECK(!strstr(buf, "no-cache") && lines(buf, "Vary: Accept") == 1);
+	n = resp_redirect_slash(buf, sizeof(buf), "/d", 2, "", 0, false, &rc);
+	buf[n > 0 ? n : 0] = 0;
+	CHECK(lines(buf, "X-Frame-Options: DENY") == 1 && lines(buf, "Server: edge") == 1);
+	CHECK(lines(buf, "X-Content-Type-Options: nosniff") == 0);
+	/* Errors: CORS, but no --header lines and the built-ins as they are. */
+	n = resp_error(buf, sizeof(buf), 404, false, NULL, &rc);
+	buf[n > 0 ? n : 0] = 0;
+	CHECK(!strstr(buf, "X-Frame-Options") && lines(buf, "Server: ringserve") == 1);
+	CHECK(lines(buf, "X-Content-Type-Options: nosniff") == 1);
+	CHECK(lines(buf, "Access-Control-Allow-Origin: *") == 1);
+	/* Too small: reported, never overrun. */
+	CHECK(resp_file_head(buf, 200, &f, &b, &rc) == -ENOSPC);
+	hdrs_free(&set);
+}
+
+static void test_options(void)
+{
+	char buf[512];
+	struct resp_conn rc = { DATE, true, 1, &OPTS, NULL, 0, NULL };
+	int n = resp_options(buf, sizeof(buf), NULL, &rc);
+
+	buf[n > 0 ? n : 0] = 0;
+	CHECK(STARTS(buf, "HTTP/1.1 204 No Content\r\n"));
+	CHECK(strstr(buf, "\r\nAllow: GET, HEAD, OPTIONS\r\n") && !strstr(buf, "Content-Length"));
+	CHECK(n > 0 && memcmp(buf + n - 4, "\r\n\r\n", 4) == 0);
+	rc.cors = "Vary: Origin\r\n";
+	n = resp_options(buf, sizeof(buf), "Access-Control-Max-Age: 5\r\n", &rc);
+	buf[n > 0 ? n : 0] = 0;
+	CHECK(strstr(buf, "\r\nVary: Origin\r\n") && strstr(buf, "\r\nAccess-Control-Max-Age: 5\r\n"));
+	CHECK(resp_options(buf, 50, NULL, &rc) == -ENOSPC);
+}
+
 int main(void)
 {
+	test_site();
+	test_options();
 	test_file_head();
 	test_etag();
 	test_partial_and_304();
