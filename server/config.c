@@ -5,6 +5,7 @@
  * cannot disagree. Numbers are parsed by hand because strtoul() accepts
  * leading blanks, signs ("-1" wraps to ULONG_MAX) and base prefixes. */
 #include "config.h"
+#include "auth.h"
 #include "cfile.h"
 #include "fallback.h"
 
@@ -36,6 +37,7 @@ enum kind {
 	K_ADDRPORT,/* ADDR:PORT for a side listener (--metrics) */
 	K_OCTAL,   /* octal integer (a file mode) */
 	K_CIDR,    /* --trusted-proxy, appended to a list */
+	K_PREFIX,  /* --auth-path, appended to a list */
 	K_BIND,    /* address; appended to a list; kinds up to here take an argument */
 	K_FLAG,    /* no argument: stores spec.min into an int field */
 	K_HELP,
@@ -53,6 +55,8 @@ enum {
 	O_NOPIN, O_ACCESSLOG, O_LOGFORMAT, O_LOGBUF, O_METRICS, O_SFMIN,
 	O_CONFIG, O_CHECKCONF, O_ROOT,
 	O_UNIXMODE, O_PROXYPROTO, O_MAXPROXYHDR, O_TRUSTED, O_REALIPHDR,
+	O_AUTHFILE, O_AUTHREALM, O_AUTHPATH, O_AUTHTHREADS, O_AUTHQUEUE, O_AUTHTTL,
+	O_AUTHCACHE, O_AUTHFAIL, O_AUTHFAILTAB,
 };
 
 struct spec {
@@ -186,6 +190,24 @@ static const struct spec specs[] = {
 	  "header a trusted proxy names the client in", "x-forwarded-for|forwarded" },
 	{ O_USER, "user", K_STR, 0, 64, P(user), "NAME",
 	  "after binding, switch to this user and its groups (needs root)", NULL },
+	{ O_AUTHFILE, "auth-file", K_STR, 0, 4096, P(auth_file), "FILE",
+	  "HTTP Basic auth: user:hash lines (bcrypt, SHA-crypt, yescrypt); SIGHUP reloads", NULL },
+	{ O_AUTHREALM, "auth-realm", K_STR, 1, AUTH_REALM_MAX, P(auth_realm), "NAME",
+	  "realm named in the WWW-Authenticate challenge", NULL },
+	{ O_AUTHPATH, "auth-path", K_PREFIX, 0, CONFIG_AUTH_PATHS_MAX, NONE, "PREFIX",
+	  "only paths under PREFIX need credentials (whole segments); repeatable", NULL },
+	{ O_AUTHTHREADS, "auth-threads", K_UINT, 1, 64, U(auth_threads), "N",
+	  "threads verifying passwords, off the workers' rings", NULL },
+	{ O_AUTHQUEUE, "auth-queue", K_UINT, 1, 65536, U(auth_queue), "N",
+	  "verifications waiting for a thread; more get 503", NULL },
+	{ O_AUTHTTL, "auth-cache-ttl", K_UINT, 0, 86400, U(auth_cache_ttl), "SEC",
+	  "a verified user and password pass again without hashing for SEC (0: always hash)", NULL },
+	{ O_AUTHCACHE, "auth-cache-entries", K_UINT, 0, 1048576, U(auth_cache_entries), "N",
+	  "verified credentials remembered per worker, as keyed hashes (0: none)", NULL },
+	{ O_AUTHFAIL, "auth-fail-limit", K_UINT, 0, 1000000, U(auth_fail_limit), "N",
+	  "failed logins a minute per client before 429 (0: no limit)", NULL },
+	{ O_AUTHFAILTAB, "auth-fail-clients", K_UINT, 16, 1048576, U(auth_fail_clients), "N",
+	  "clients whose failures are counted at once (the oldest are forgotten)", NULL },
 	{ O_SFMIN, "sendfile-min", K_SIZE, 0, 1024 * GIB, S(sendfile_min), "SIZE",
 	  "bodies this large in the page cache go by sendfile from the worker", NULL },
 	{ O_TRANSFER, "transfer", K_ENUM, 0, 4, U(transfer), "PATH",
@@ -294,6 +316,14 @@ static void set_defaults(struct config *cfg)
 	cfg->unix_mode = 0660;
 	cfg->max_proxy_header = 2 * KIB;
 	cfg->real_ip_header = REALIP_XFF;
+	cfg->auth_file = "";
+	cfg->auth_realm = "ringserve";
+	cfg->auth_threads = 2;
+	cfg->auth_queue = 64;
+	cfg->auth_cache_ttl = 60;
+	cfg->auth_cache_entries = 1024;
+	cfg->auth_fail_limit = 10;
+	cfg->auth_fail_clients = 4096;
 }
 
 /* ---- numbers ---- */
@@ -405,6 +435,14 @@ static void fmt_range(char *buf, size_t n, const struct spec *sp)
 	}
 	if (sp->kind == K_CIDR) {
 		snprintf(buf, n, "an IPv4 or IPv6 address or CIDR (10.0.0.0/8, ::1/128) or unix:");
+		return;
+	}
+	if (sp->kind == K_PREFIX) {
+		snprintf(buf, n, "a path of at most 1024 bytes starting with '/' (no '..' above it)");
+		return;
+	}
+	if (sp->val == O_AUTHREALM) {
+		snprintf(buf, n, "printable ASCII text of 1 to %d bytes", AUTH_REALM_MAX);
 		return;
 	}
 	if (sp->kind == K_OCTAL) {
@@ -525,6 +563,11 @@ static void usage(FILE *out)
 		}
 		if (sp->kind == K_CIDR) {
 			fprintf(out, "  %-30s   default none, at most %llu times\n", "",
+				(unsigned long long)sp->max);
+			continue;
+		}
+		if (sp->kind == K_PREFIX) {
+			fprintf(out, "  %-30s   default everything, at most %llu times\n", "",
 				(unsigned long long)sp->max);
 			continue;
 		}
@@ -649,6 +692,12 @@ void config_print(const struct config *cfg, FILE *out)
 			if (!cfg->ntrusted)
 				fprintf(out, "# %s: none\n", sp->name);
 			break;
+		case K_PREFIX:
+			for (unsigned k = 0; k < cfg->nauth_paths; k++)
+				print_str(out, sp->name, cfg->auth_paths[k]);
+			if (!cfg->nauth_paths)
+				fprintf(out, "# %s: everything\n", sp->name);
+			break;
 		case K_OCTAL:
 			fprintf(out, "%s = %04llo\n", sp->name, (unsigned long long)get_field(cfg, sp));
 			break;
@@ -675,7 +724,7 @@ static int set_string(struct config *cfg, const struct spec *sp, const char *arg
 {
 	size_t n = strlen(arg);
 
-	if (n > sp->max)
+	if (n > sp->max || (sp->val == O_AUTHREALM && !auth_realm_ok(arg)))
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)arg[i];
@@ -904,6 +953,18 @@ static int handle(struct config *cfg, int c, char **argv, FILE *out, FILE *err)
 			return bad_value(err, sp, optarg);
 		cfg->ntrusted++;
 		return 0;
+	case K_PREFIX: {
+		char norm[1024 + 1];
+		if (cfg->nauth_paths == sp->max) {
+			fprintf(err, PROG ": --%s may be given at most %llu times\n", sp->name,
+				(unsigned long long)sp->max);
+			return 2;
+		}
+		if (strlen(optarg) > 1024 || auth_prefix_normalize(optarg, norm, sizeof(norm)) < 0)
+			return bad_value(err, sp, optarg);
+		cfg->auth_paths[cfg->nauth_paths++] = optarg;
+		return 0;
+	}
 	case K_OCTAL:
 		if (parse_octal(optarg, sp->max, (unsigned *)field_ptr(cfg, sp)))
 			return bad_value(err, sp, optarg);
