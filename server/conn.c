@@ -23,6 +23,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "auth.h"
+#include "authgate.h"
 #include "hdate.h"
 #include "log.h"
 #include "path.h"
@@ -295,12 +297,16 @@ static void log_request(struct worker *w, struct conn *c, unsigned status)
 	const char *in = c->in >= 0 ? conn_in(w, c) : "";
 	size_t avail = c->head_len ? c->head_len : c->in >= 0 ? c->in_len : 0;
 	const struct http_request *req = c->head_len ? conn_request(w, c) : NULL;
+	char user[AUTH_USER_MAX + 1];
+	size_t ulen = authgate_user(w, c, user);
 	struct alog_entry e = {
 		.peer = &c->peer,
 		.req = in,
 		.status = status,
 		.bytes = c->tx > c->hlen ? c->tx - c->hlen : 0,
 		.msec = w->now_ms - c->t0,
+		.user = ulen ? user : NULL,
+		.user_len = ulen,
 	};
 
 	/* The request line as received (a bad request's first line too). */
@@ -434,6 +440,7 @@ static void release_response(struct worker *w, struct conn *c)
 static void response_finish(struct worker *w, struct conn *c)
 {
 	resp_end(w, c);
+	c->auth = AG_NONE; /* the next request proves itself again */
 	timer_del(&c->tn);
 	release_response(w, c);
 	if (c->head_len) {

@@ -20,6 +20,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "authgate.h"
 #include "cond.h"
 #include "dirlist.h"
 #include "hdate.h"
@@ -153,6 +154,12 @@ static void lookup_target(struct worker *w, struct conn *c)
 		on_target(w, c, e->kind == FC_NONE ? -ENOENT : 0, e);
 }
 
+/* Site rules, in this order: OPTIONS/CORS preflight (no credentials
+ * needed) -> path normalisation, dotfile rule -> basic auth (before any
+ * lookup: nothing about files is revealed before authentication) ->
+ * lookup -> on a miss: clean URLs (.html), then SPA fallback -> on an
+ * error status: custom error page -> on success: extra headers and CORS
+ * headers added to the head. */
 void serve_request(struct worker *w, struct conn *c, const struct http_request *req)
 {
 	const struct config *cfg = w->cfg;
@@ -191,6 +198,8 @@ void serve_request(struct worker *w, struct conn *c, const struct http_request *
 		conn_error(w, c, 404, false, NULL);
 		return;
 	}
+	if (!authgate_check(w, c, req, sc->path, (size_t)n))
+		return; /* 401/429/503, or waiting for the password's verification */
 	if (trailing)
 		c->flags |= CF_TRAILING;
 	c->tgt_off = (uint32_t)(req->path.p - conn_in(w, c));
