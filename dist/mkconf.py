@@ -16,6 +16,7 @@ EXAMPLES = {
     "bind": ("127.0.0.1", "default: all interfaces (:: or 0.0.0.0)"),
     "metrics": ("127.0.0.1:9100", "default: off"),
     "trusted-proxy": ("10.0.0.0/8", None),
+    "auth-path": ("/private", None),
     "threads": ("4", None),
 }
 
