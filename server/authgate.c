@@ -3,6 +3,7 @@
 #include "auth.h"
 #include "authpool.h"
 #include "conn.h"
+#include "log.h"
 #include "siphash.h"
 #include "worker.h"
 
@@ -280,7 +281,13 @@ void authgate_complete(struct worker *w, int res)
 			if (g->ready[i]->state == CS_AUTH)
 				conn_resume(w, g->ready[i]);
 	}
-	(void)res; /* an error (cancelled at exit) only re-arms */
+	/* Anything but a transient error would fail again at once: stop
+	 * reading rather than spin (waiting requests then time out). */
+	if (res < 0 && res != -EINTR && res != -EAGAIN && res != -ECANCELED) {
+		log_err("worker %u: auth results: read: %s; verifications stop", w->id,
+			strerror(-res));
+		return;
+	}
 	arm_read(w);
 }
 

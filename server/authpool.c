@@ -92,10 +92,12 @@ int authpool_load(const char *path, struct auth_users **out, char *msg, size_t c
 			snprintf(msg, cap, "%s: %s", path, why);
 		return -1;
 	}
-	/* The format passed auth.c; this libcrypt must also take the method. */
+	/* The format passed auth.c; this libcrypt must also take the method
+	 * (LEGACY, as it calls SHA-256-crypt, and TOO_CHEAP still verify). */
 	for (unsigned i = 0; i < (*out)->n; i++) {
 		const struct auth_user *u = &(*out)->v[i];
-		if (crypt_checksalt(u->hash) != CRYPT_SALT_OK) {
+		int cs = crypt_checksalt(u->hash);
+		if (cs == CRYPT_SALT_INVALID || cs == CRYPT_SALT_METHOD_DISABLED) {
 			snprintf(msg, cap, "%s:%u: this libcrypt does not take that hash method", path,
 				 u->line);
 			auth_users_free(*out);
@@ -348,6 +350,30 @@ void authpool_reload(struct authpool *p)
 		p->retired[p->nretired++] = old;
 	log_warn("auth file reloaded: %s, %u users; a worker did not move over, the old table "
 		 "stays allocated", p->path, nu->n);
+}
+
+/* Any segment starting with '.': refused unless --dotfiles. */
+static bool dotted(const char *rel)
+{
+	for (const char *p = rel; p; p = strchr(p, '/'), p = p ? p + 1 : NULL)
+		if (*p == '.')
+			return true;
+	return false;
+}
+
+void authpool_warn_served(const struct config *cfg)
+{
+	char *file = realpath(cfg->auth_file, NULL), *root = realpath(cfg->root, NULL);
+	size_t n = root ? strlen(root) : 0;
+
+	if (file && root && strncmp(file, root, n) == 0 && (file[n] == '/' || n == 1)) {
+		const char *rel = file + n + (n > 1);
+		if (cfg->dotfiles || !dotted(rel))
+			log_warn("--auth-file %s lies inside ROOT and can be downloaded as /%s: move it "
+				 "out, or give it a name starting with '.'", cfg->auth_file, rel);
+	}
+	free(file);
+	free(root);
 }
 
 /* ---- worker side --------------------------------------------------------- */

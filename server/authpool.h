@@ -114,6 +114,10 @@ void authpool_destroy(struct authpool *p);
  * keeps the old users and logs why, in one line. */
 void authpool_reload(struct authpool *p);
 
+/* Warn (one line) when --auth-file lies inside ROOT under a name that
+ * would be served: its hashes could be downloaded. */
+void authpool_warn_served(const struct config *cfg);
+
 /* Does the request path (root-relative, as path_normalize gives it) need
  * credentials? */
 bool authpool_covers(const struct authpool *p, const char *path, size_t n);

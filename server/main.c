@@ -503,6 +503,7 @@ int main(int argc, char **argv)
 			mime_free(&srv.mime);
 			return 1;
 		}
+		authpool_warn_served(&cfg);
 	}
 
 	if (listen_setup(&srv.listen, &cfg)) {

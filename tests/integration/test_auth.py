@@ -17,6 +17,8 @@
   option values exit 2 naming the option; --check-config reads the file.
 - SIGHUP reloads the file (a user added, one removed, a password
   changed); a broken file at SIGHUP keeps the old users and says why.
+- An auth file inside ROOT under a name that would be served is warned
+  about at startup (a '.' name is not: it is never served).
 - A bcrypt verification in flight (cost 12) does not delay other
   connections on the same worker: 20 plain requests finish first, fast.
 - Pipelined requests behind a verification keep their order.
@@ -279,6 +281,21 @@ def t_startup_errors():
     srv.stop()
 
 
+def t_file_inside_root():
+    for name, warned in (("users.txt", True), (".htpasswd", False)):
+        inside = os.path.join(root, name)
+        shutil.copy(HTPASSWD, inside)
+        srv = Server(root, extra=["--auth-file", inside, "--auth-path", "/private"])
+        time.sleep(0.1)
+        got = "lies inside ROOT" in srv.stderr_text()
+        check(got == warned, "%s inside ROOT: warned %s, want %s" % (name, got, warned))
+        if warned:
+            r = ask(srv, "/" + name)
+            check(r.status == 200, "(as the warning says, it is served: %r)" % r)
+        srv.stop()
+        os.unlink(inside)
+
+
 def wait_for(fn, timeout=6.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -518,6 +535,7 @@ case(t_no_leaks)
 case(t_everything_and_realm)
 case(t_malformed)
 case(t_startup_errors)
+case(t_file_inside_root)
 case(t_reload)
 case(t_inflight_does_not_block)
 case(t_pipelined)
