@@ -1012,7 +1012,8 @@ static void on_recv(struct worker *w, struct conn *c, const struct io_uring_cqe 
 		return;
 	} else if (res != -ECANCELED) {
 		c->flags |= CF_EOF; /* reset or error: nothing more will come */
-		if (c->state == CS_IDLE || c->state == CS_LINGER || c->state == CS_WAITBUF) {
+		if (c->state == CS_IDLE || c->state == CS_LINGER || c->state == CS_WAITBUF ||
+		    c->state == CS_AUTH) { /* a verification's late result finds it gone */
 			conn_close(w, c);
 			return;
 		}

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alog.h"
 #include "auth.h"
 #include "authcache.h"
 #include "authlim.h"
@@ -481,8 +482,41 @@ static void test_options(void)
 	config_free(&d);
 }
 
+/* The user in the access log: %u in CLF (escaped, unquoted), remote_user
+ * in JSON only when there is one. */
+static void test_log_user(void)
+{
+	struct alog_peer v4 = { { 127, 0, 0, 1 }, 0 };
+	struct alog_entry e = { .peer = &v4, .req = "GET / HTTP/1.1", .req_len = 14, .status = 200 };
+	char out[4096];
+	size_t n;
+
+	n = alog_format(out, sizeof(out), LOGF_COMMON, &e, "T", "I");
+	out[n] = '\0';
+	CHECK(strcmp(out, "127.0.0.1 - - [T] \"GET / HTTP/1.1\" 200 -\n") == 0);
+	n = alog_format(out, sizeof(out), LOGF_JSON, &e, "T", "I");
+	out[n] = '\0';
+	CHECK(strstr(out, "remote_user") == NULL);
+	e.user = "bob";
+	e.user_len = 3;
+	n = alog_format(out, sizeof(out), LOGF_COMBINED, &e, "T", "I");
+	out[n] = '\0';
+	CHECK(strcmp(out, "127.0.0.1 - bob [T] \"GET / HTTP/1.1\" 200 - \"-\" \"-\"\n") == 0);
+	e.user = "b o\"b]\xc3\xa9";
+	e.user_len = strlen(e.user);
+	n = alog_format(out, sizeof(out), LOGF_COMMON, &e, "T", "I");
+	out[n] = '\0';
+	static const char want[] = "127.0.0.1 - b\\x20o\\x22b\\x5D\\xC3\\xA9 [T] \"GET";
+	CHECK(strncmp(out, want, sizeof(want) - 1) == 0);
+	n = alog_format(out, sizeof(out), LOGF_JSON, &e, "T", "I");
+	out[n] = '\0';
+	CHECK(strstr(out, "\"remote_addr\":\"127.0.0.1\",\"remote_user\":\"b o\\\"b]\\u00C3\\u00A9\","
+			  "\"request\":") != NULL);
+}
+
 int main(void)
 {
+	test_log_user();
 	test_b64();
 	test_basic();
 	test_lines();
