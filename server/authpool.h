@@ -88,7 +88,7 @@ struct authpool {
 	pthread_mutex_t lim_mu;
 	struct authlim lim;
 	uint64_t lim_key[2];
-	/* The user table: current, its generation, the one being retired. */
+	/* The user table: the current one and its generation. */
 	_Atomic(struct auth_users *) users;
 	_Atomic uint32_t gen;
 	struct auth_users *retired[8]; /* tables a worker had not left in time */
