@@ -18,6 +18,7 @@ EXAMPLES = {
     "trusted-proxy": ("10.0.0.0/8", None),
     "header": ("/assets/* Cache-Control: public, max-age=31536000", None),
     "cors": ("https://example.com", None),
+    "auth-path": ("/private", None),
     "threads": ("4", None),
 }
 

@@ -17,6 +17,7 @@
  * struct alog's line buffer, escaped bytes included. */
 #define REQ_MAX 2048
 #define HDR_MAX 1024
+#define USER_MAX 1024
 
 int alog_open_file(const char *path)
 {
@@ -120,6 +121,27 @@ static void put_peer(struct out *o, const struct alog_peer *peer)
 	puts_(o, host);
 }
 
+/* CLF's %u: the user unquoted, so bytes that could end the field (blanks,
+ * quotes) are escaped too; "-" when none. */
+static void put_user(struct out *o, const struct alog_entry *e)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	if (!e->user) {
+		put(o, "-", 1);
+		return;
+	}
+	for (size_t i = 0; i < e->user_len && i < 255; i++) {
+		unsigned char c = (unsigned char)e->user[i];
+		if (c <= 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '[' || c == ']') {
+			char x[4] = { '\\', 'x', hex[c >> 4], hex[c & 15] };
+			put(o, x, 4);
+		} else {
+			put(o, (const char *)&c, 1);
+		}
+	}
+}
+
 size_t alog_format(char *buf, size_t cap, unsigned format, const struct alog_entry *e,
 		   const char *tclf, const char *tiso)
 {
@@ -131,7 +153,13 @@ size_t alog_format(char *buf, size_t cap, unsigned format, const struct alog_ent
 		puts_(&o, tiso);
 		puts_(&o, "\",\"remote_addr\":\"");
 		put_peer(&o, e->peer);
-		puts_(&o, "\",\"request\":");
+		if (e->user) { /* only then: lines without auth stay as they were */
+			puts_(&o, "\",\"remote_user\":");
+			put_field(&o, e->user, e->user_len, USER_MAX, true);
+			puts_(&o, ",\"request\":");
+		} else {
+			puts_(&o, "\",\"request\":");
+		}
 		put_field(&o, e->req, e->req_len, REQ_MAX, true);
 		puts_(&o, ",\"status\":");
 		put_uint(&o, e->status);
@@ -147,7 +175,9 @@ size_t alog_format(char *buf, size_t cap, unsigned format, const struct alog_ent
 	} else {
 		/* %h %l %u [%t] "%r" %>s %b, then "%{Referer}i" "%{User-agent}i" */
 		put_peer(&o, e->peer);
-		puts_(&o, " - - [");
+		puts_(&o, " - ");
+		put_user(&o, e);
+		puts_(&o, " [");
 		puts_(&o, tclf);
 		puts_(&o, "] ");
 		put_field(&o, e->req, e->req_len, REQ_MAX, false);

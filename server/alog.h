@@ -54,6 +54,8 @@ struct alog_entry {
 	size_t req_len;
 	const char *referer, *agent;
 	size_t referer_len, agent_len;
+	const char *user;     /* the authenticated user (Basic auth), NULL: none */
+	size_t user_len;
 	unsigned status;
 	uint64_t bytes;       /* body bytes sent */
 	uint64_t msec;        /* from the request's arrival to the last byte */

@@ -5,6 +5,7 @@
  * cannot disagree. Numbers are parsed by hand because strtoul() accepts
  * leading blanks, signs ("-1" wraps to ULONG_MAX) and base prefixes. */
 #include "config.h"
+#include "auth.h"
 #include "cfile.h"
 #include "fallback.h"
 
@@ -38,6 +39,7 @@ enum kind {
 	K_CIDR,    /* --trusted-proxy, appended to a list */
 	K_HEADER,  /* --header, appended to a list */
 	K_CORS,    /* --cors, appended to a list; "*" when given alone */
+	K_PREFIX,  /* --auth-path, appended to a list */
 	K_BIND,    /* address; appended to a list; kinds up to here take an argument */
 	K_FLAG,    /* no argument: stores spec.min into an int field */
 	K_HELP,
@@ -57,6 +59,8 @@ enum {
 	O_UNIXMODE, O_PROXYPROTO, O_MAXPROXYHDR, O_TRUSTED, O_REALIPHDR,
 	O_LIMITRATE, O_LIMITAFTER, O_TURNBYTES,
 	O_HEADER, O_CORS, O_CORSMAXAGE,
+	O_AUTHFILE, O_AUTHREALM, O_AUTHPATH, O_AUTHTHREADS, O_AUTHQUEUE, O_AUTHTTL,
+	O_AUTHCACHE, O_AUTHFAIL, O_AUTHFAILTAB,
 };
 
 struct spec {
@@ -204,6 +208,24 @@ static const struct spec specs[] = {
 	  NULL },
 	{ O_CORSMAXAGE, "cors-max-age", K_UINT, 0, 86400, U(cors_max_age), "SEC",
 	  "how long browsers may keep a preflight's answer", NULL },
+	{ O_AUTHFILE, "auth-file", K_STR, 0, 4096, P(auth_file), "FILE",
+	  "HTTP Basic auth: user:hash lines (bcrypt, SHA-crypt, yescrypt); SIGHUP reloads", NULL },
+	{ O_AUTHREALM, "auth-realm", K_STR, 1, AUTH_REALM_MAX, P(auth_realm), "NAME",
+	  "realm named in the WWW-Authenticate challenge", NULL },
+	{ O_AUTHPATH, "auth-path", K_PREFIX, 0, CONFIG_AUTH_PATHS_MAX, NONE, "PREFIX",
+	  "only paths under PREFIX need credentials (whole segments); repeatable", NULL },
+	{ O_AUTHTHREADS, "auth-threads", K_UINT, 1, 64, U(auth_threads), "N",
+	  "threads verifying passwords, off the workers' rings", NULL },
+	{ O_AUTHQUEUE, "auth-queue", K_UINT, 1, 65536, U(auth_queue), "N",
+	  "verifications waiting for a thread; more get 503", NULL },
+	{ O_AUTHTTL, "auth-cache-ttl", K_UINT, 0, 86400, U(auth_cache_ttl), "SEC",
+	  "a verified user and password pass again without hashing for SEC (0: always hash)", NULL },
+	{ O_AUTHCACHE, "auth-cache-entries", K_UINT, 0, 1048576, U(auth_cache_entries), "N",
+	  "verified credentials remembered per worker, as keyed hashes (0: none)", NULL },
+	{ O_AUTHFAIL, "auth-fail-limit", K_UINT, 0, 1000000, U(auth_fail_limit), "N",
+	  "failed logins a minute per client before 429 (0: no limit)", NULL },
+	{ O_AUTHFAILTAB, "auth-fail-clients", K_UINT, 16, 1048576, U(auth_fail_clients), "N",
+	  "clients whose failures are counted at once (the oldest are forgotten)", NULL },
 	{ O_SFMIN, "sendfile-min", K_SIZE, 0, 1024 * GIB, S(sendfile_min), "SIZE",
 	  "bodies this large in the page cache go by sendfile from the worker", NULL },
 	{ O_TRANSFER, "transfer", K_ENUM, 0, 4, U(transfer), "PATH",
@@ -316,6 +338,14 @@ static void set_defaults(struct config *cfg)
 	cfg->max_proxy_header = 2 * KIB;
 	cfg->real_ip_header = REALIP_XFF;
 	cfg->cors_max_age = 7200;
+	cfg->auth_file = "";
+	cfg->auth_realm = "ringserve";
+	cfg->auth_threads = 2;
+	cfg->auth_queue = 64;
+	cfg->auth_cache_ttl = 60;
+	cfg->auth_cache_entries = 1024;
+	cfg->auth_fail_limit = 10;
+	cfg->auth_fail_clients = 4096;
 }
 
 /* ---- numbers ---- */
@@ -435,6 +465,14 @@ static void fmt_range(char *buf, size_t n, const struct spec *sp)
 	}
 	if (sp->kind == K_CORS) {
 		snprintf(buf, n, "* or an origin such as https://example.com or http://localhost:8080");
+		return;
+	}
+	if (sp->kind == K_PREFIX) {
+		snprintf(buf, n, "a path of at most 1024 bytes starting with '/' (no '..' above it)");
+		return;
+	}
+	if (sp->val == O_AUTHREALM) {
+		snprintf(buf, n, "printable ASCII text of 1 to %d bytes", AUTH_REALM_MAX);
 		return;
 	}
 	if (sp->kind == K_OCTAL) {
@@ -561,6 +599,11 @@ static void usage(FILE *out)
 		if (sp->kind == K_HEADER || sp->kind == K_CORS) {
 			fprintf(out, "  %-30s   default none, at most %llu times%s\n", "",
 				(unsigned long long)sp->max, sp->kind == K_CORS ? ", alone means *" : "");
+			continue;
+		}
+		if (sp->kind == K_PREFIX) {
+			fprintf(out, "  %-30s   default everything, at most %llu times\n", "",
+				(unsigned long long)sp->max);
 			continue;
 		}
 		if (sp->kind == K_OCTAL) {
@@ -694,6 +737,12 @@ void config_print(const struct config *cfg, FILE *out)
 				fprintf(out, "# %s: none\n", sp->name);
 			break;
 		}
+		case K_PREFIX:
+			for (unsigned k = 0; k < cfg->nauth_paths; k++)
+				print_str(out, sp->name, cfg->auth_paths[k]);
+			if (!cfg->nauth_paths)
+				fprintf(out, "# %s: everything\n", sp->name);
+			break;
 		case K_OCTAL:
 			fprintf(out, "%s = %04llo\n", sp->name, (unsigned long long)get_field(cfg, sp));
 			break;
@@ -720,7 +769,7 @@ static int set_string(struct config *cfg, const struct spec *sp, const char *arg
 {
 	size_t n = strlen(arg);
 
-	if (n > sp->max)
+	if (n > sp->max || (sp->val == O_AUTHREALM && !auth_realm_ok(arg)))
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)arg[i];
@@ -999,6 +1048,18 @@ static int handle(struct config *cfg, int c, char **argv, FILE *out, FILE *err)
 		return add_header(cfg, sp, optarg, err);
 	case K_CORS:
 		return add_cors(cfg, sp, optarg ? optarg : "*", err);
+	case K_PREFIX: {
+		char norm[1024 + 1];
+		if (cfg->nauth_paths == sp->max) {
+			fprintf(err, PROG ": --%s may be given at most %llu times\n", sp->name,
+				(unsigned long long)sp->max);
+			return 2;
+		}
+		if (strlen(optarg) > 1024 || auth_prefix_normalize(optarg, norm, sizeof(norm)) < 0)
+			return bad_value(err, sp, optarg);
+		cfg->auth_paths[cfg->nauth_paths++] = optarg;
+		return 0;
+	}
 	case K_OCTAL:
 		if (parse_octal(optarg, sp->max, (unsigned *)field_ptr(cfg, sp)))
 			return bad_value(err, sp, optarg);

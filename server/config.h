@@ -14,6 +14,7 @@
 
 #define CONFIG_BINDS_MAX 32    /* -b given at most this often */
 #define CONFIG_TRUSTED_MAX 64  /* --trusted-proxy given at most this often */
+#define CONFIG_AUTH_PATHS_MAX 32 /* --auth-path given at most this often */
 
 /* One -b: an IP address (the port from -p unless it has its own) or
  * unix:PATH. */
@@ -108,6 +109,17 @@ struct config {
 	const char *cors[CORS_MAX];    /* --cors[=ORIGIN] ("*" alone), repeatable */
 	unsigned ncors;
 	unsigned cors_max_age;     /* --cors-max-age SEC, 0..86400, default 7200 */
+	/* HTTP Basic auth (server/authpool.c, authgate.c) */
+	const char *auth_file;     /* --auth-file FILE of user:hash lines, "" = off (default) */
+	const char *auth_realm;    /* --auth-realm NAME, printable ASCII, default "ringserve" */
+	const char *auth_paths[CONFIG_AUTH_PATHS_MAX]; /* --auth-path PREFIX, repeatable */
+	unsigned nauth_paths;      /* 0: everything needs credentials */
+	unsigned auth_threads;     /* --auth-threads N verifying, 1..64, default 2 */
+	unsigned auth_queue;       /* --auth-queue N waiting verifications, 1..65536, default 64 */
+	unsigned auth_cache_ttl;   /* --auth-cache-ttl SEC, 0..86400, default 60 (0: no cache) */
+	unsigned auth_cache_entries; /* --auth-cache-entries N per worker, 0..1048576, default 1024 */
+	unsigned auth_fail_limit;  /* --auth-fail-limit N failures/minute/client, 0..1000000, default 10 */
+	unsigned auth_fail_clients;/* --auth-fail-clients N clients tracked, 16..1048576, default 4096 */
 };
 
 enum { REALIP_XFF = 0, REALIP_FORWARDED };

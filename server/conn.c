@@ -23,6 +23,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "auth.h"
+#include "authgate.h"
 #include "hdate.h"
 #include "headers.h"
 #include "log.h"
@@ -298,12 +300,16 @@ static void log_request(struct worker *w, struct conn *c, unsigned status)
 	const char *in = c->in >= 0 ? conn_in(w, c) : "";
 	size_t avail = c->head_len ? c->head_len : c->in >= 0 ? c->in_len : 0;
 	const struct http_request *req = c->head_len ? conn_request(w, c) : NULL;
+	char user[AUTH_USER_MAX + 1];
+	size_t ulen = authgate_user(w, c, user);
 	struct alog_entry e = {
 		.peer = &c->peer,
 		.req = in,
 		.status = status,
 		.bytes = c->tx > c->hlen ? c->tx - c->hlen : 0,
 		.msec = w->now_ms - c->t0,
+		.user = ulen ? user : NULL,
+		.user_len = ulen,
 	};
 
 	/* The request line as received (a bad request's first line too). */
@@ -439,6 +445,7 @@ static void release_response(struct worker *w, struct conn *c)
 static void response_finish(struct worker *w, struct conn *c)
 {
 	resp_end(w, c);
+	c->auth = AG_NONE; /* the next request proves itself again */
 	timer_del(&c->tn);
 	release_response(w, c);
 	if (c->head_len) {
@@ -1046,9 +1053,10 @@ static void on_recv(struct worker *w, struct conn *c, const struct io_uring_cqe 
 	} else if (res != -ECANCELED) {
 		c->flags |= CF_EOF; /* reset or error: nothing more will come */
 		/* A body waiting for its pacing timeout would only learn it at
-		 * its next send, up to a second later: free it now. */
+		 * its next send, up to a second later: free it now. A verification's
+		 * late result finds it gone. */
 		if (c->state == CS_IDLE || c->state == CS_LINGER || c->state == CS_WAITBUF ||
-		    (c->flags & CF_PACE_WAIT)) {
+		    c->state == CS_AUTH || (c->flags & CF_PACE_WAIT)) {
 			conn_close(w, c);
 			return;
 		}

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "alog.h"
+#include "authpool.h"
 #include "config.h"
 #include "direct.h"
 #include "fallback.h"
@@ -354,6 +355,12 @@ static void print_banner(const struct server *srv, const struct worker *w, unsig
 			      ", client from %s via %u trusted CIDR%s",
 			      cfg->real_ip_header == REALIP_FORWARDED ? "Forwarded" : "X-Forwarded-For",
 			      cfg->ntrusted, cfg->ntrusted == 1 ? "" : "s");
+	if (srv->auth) {
+		unsigned users = atomic_load(&srv->auth->users)->n;
+		n += snprintf(extra + n, sizeof(extra) - (size_t)n, ", Basic auth: %u user%s for %s",
+			      users, users == 1 ? "" : "s",
+			      cfg->nauth_paths ? "the --auth-path prefixes" : "every path");
+	}
 	if (fit_note[0])
 		n += snprintf(extra + n, sizeof(extra) - (size_t)n, ", RLIMIT_NOFILE %llu: %s",
 			      (unsigned long long)nofile, fit_note);
@@ -403,6 +410,15 @@ static int check_config(const struct config *cfg, unsigned disabled)
 	if (cfg->user[0] && !getpwnam(cfg->user)) {
 		fprintf(stderr, "ringserve: --user: no such user '%s'\n", cfg->user);
 		return 2;
+	}
+	if (cfg->auth_file[0]) {
+		struct auth_users *u;
+		char msg[512];
+		if (authpool_load(cfg->auth_file, &u, msg, sizeof(msg))) {
+			fprintf(stderr, "ringserve: --auth-file %s\n", msg);
+			return 2;
+		}
+		auth_users_free(u);
 	}
 	config_print(cfg, stdout);
 	if (disabled) {
@@ -483,9 +499,24 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* After the mask: the pool's threads must not take the signals. */
+	if (cfg.nauth_paths && !cfg.auth_file[0])
+		log_warn("--auth-path has no effect without --auth-file");
+	if (cfg.auth_file[0]) {
+		char amsg[640];
+		srv.auth = authpool_create(&cfg, cfg.threads, amsg, sizeof(amsg));
+		if (!srv.auth) {
+			fprintf(stderr, "ringserve: --auth-file %s\n", amsg);
+			mime_free(&srv.mime);
+			return 1;
+		}
+		authpool_warn_served(&cfg);
+	}
+
 	if (listen_setup(&srv.listen, &cfg)) {
 		listen_unlink(&srv.listen);
 		listen_close(&srv.listen);
+		authpool_destroy(srv.auth);
 		mime_free(&srv.mime);
 		headers_free(&srv);
 		return 1;
@@ -504,8 +535,11 @@ int main(int argc, char **argv)
 	    (!cfg.user[0] || drop_privileges(cfg.user) == 0) && metrics_start(&metrics) == 0) {
 		release_workers(ws, cfg.threads);
 		print_banner(&srv, &ws[0], disabled, nofile, fit_note);
-		while (sigwait(&sigs, &sig) == 0 && (sig == SIGHUP || sig == SIGUSR1))
+		while (sigwait(&sigs, &sig) == 0 && (sig == SIGHUP || sig == SIGUSR1)) {
 			reopen_access_log(&srv, ws, cfg.threads);
+			if (sig == SIGHUP && srv.auth)
+				authpool_reload(srv.auth); /* the auth file, into a new table */
+		}
 		log_info("%s: closing listeners, draining (at most %u s)", strsignal(sig),
 			 cfg.drain_timeout);
 		listen_unlink(&srv.listen);
@@ -519,6 +553,7 @@ int main(int argc, char **argv)
 	}
 	metrics_stop(&metrics);
 	join_workers(&srv, ws, cfg.threads);
+	authpool_destroy(srv.auth); /* no worker reads its tables any more */
 	if (atomic_load(&srv.alog.fd) >= 0)
 		close(atomic_load(&srv.alog.fd));
 	free(ws);

@@ -86,6 +86,17 @@ static const struct plain {
 	  OFF(proxy_errors) },
 	{ "forwarded_clients_total",
 	  "Requests whose client address a trusted proxy named (--trusted-proxy).", OFF(forwarded) },
+	{ "auth_successes_total", "Password verifications that passed.", OFF(auth_ok) },
+	{ "auth_failures_total", "Password verifications that failed (wrong password, unknown user).",
+	  OFF(auth_failed) },
+	{ "auth_cache_hits_total", "Credentials passed by the verified cache, without hashing.",
+	  OFF(auth_cache_hits) },
+	{ "auth_challenges_total", "401 answers to requests without or with malformed credentials.",
+	  OFF(auth_challenged) },
+	{ "auth_rate_limited_total", "429 answers to clients over --auth-fail-limit.",
+	  OFF(auth_limited) },
+	{ "auth_busy_total", "503 answers because --auth-queue verifications were waiting.",
+	  OFF(auth_busy) },
 };
 
 /* A counter family with one label taking the values names[0..count). */

@@ -20,6 +20,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "authgate.h"
 #include "cond.h"
 #include "dirlist.h"
 #include "hdate.h"
@@ -201,6 +202,8 @@ void serve_request(struct worker *w, struct conn *c, const struct http_request *
 		return;
 	}
 	headers_path(w, c, sc->path, (size_t)n, trailing);
+	if (!authgate_check(w, c, req, sc->path, (size_t)n))
+		return; /* 401/429/503, or waiting for the password's verification */
 	if (trailing)
 		c->flags |= CF_TRAILING;
 	c->tgt_off = (uint32_t)(req->path.p - conn_in(w, c));

@@ -38,6 +38,11 @@ struct stats {
 	stat_t log_lines, log_sync_writes, log_errors;
 	stat_t proxy_errors;       /* connections closed for a bad or missing PROXY header */
 	stat_t forwarded;          /* requests whose client a trusted proxy named */
+	/* Basic auth (authgate.c) */
+	stat_t auth_ok, auth_failed;   /* verifications that passed / failed */
+	stat_t auth_cache_hits;        /* credentials passed by the verified cache */
+	stat_t auth_challenged;        /* 401: no or malformed credentials */
+	stat_t auth_limited, auth_busy; /* 429: too many failures; 503: queue full */
 };
 
 /* Single writer: a load and a store, no read-modify-write. */

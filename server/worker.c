@@ -4,6 +4,7 @@
  * since the last turn and wait for at least one completion in a single
  * io_uring_submit_and_wait(), then reap all CQEs in one pass. */
 #include "worker.h"
+#include "authgate.h"
 #include "conn.h"
 #include "ftab.h"
 #include "hdate.h"
@@ -232,6 +233,9 @@ static void dispatch(struct worker *w, const struct io_uring_cqe *cqe)
 	case OP_ALOG:
 		alog_complete(&w->alog, ring_ud_slot(ud), cqe->res, w->now);
 		return;
+	case OP_AUTH:
+		authgate_complete(w, cqe->res);
+		return;
 	case OP_WAKE: /* the loop's finished() reads srv->stop */
 	case OP_CANCEL:
 	case OP_CLOSE:
@@ -428,6 +432,9 @@ static int setup(struct worker *w)
 	ret = alog_init(&w->alog, &w->srv->alog, &w->ring, OP_ALOG, &w->st, w->id);
 	if (ret)
 		FAIL("setting up the access log");
+	ret = authgate_init(w);
+	if (ret)
+		FAIL("setting up Basic auth");
 	/* Splices and cold reads run in io-wq threads: bound them. */
 	unsigned iowq[2] = { cfg->iowq_max, cfg->iowq_max };
 	io_uring_register_iowq_max_workers(&w->ring.uring, iowq);
@@ -453,6 +460,7 @@ static int setup(struct worker *w)
 
 static void teardown(struct worker *w)
 {
+	authgate_free(w);
 	alog_free(&w->alog);
 	fcache_free(&w->fcache);
 	pbuf_free(&w->pbufs, &w->ring);

@@ -31,6 +31,9 @@
 
 #include <netinet/in.h>
 
+struct authpool;
+struct authgate;
+
 /* Op tags in user_data: one per kind of completion the dispatch switch
  * handles. */
 enum op {
@@ -63,6 +66,7 @@ enum op {
 	OP_BATCH,       /* pipelined responses gathered in one buffer */
 	OP_PACE,        /* --limit-rate: the body waits for its schedule (pace.c) */
 	OP_PUMP,        /* sendfile path: a NOP, so a long body resumes next loop turn */
+	OP_AUTH,        /* the auth pool wrote this worker's eventfd (authgate.c) */
 	OP_DREAD,       /* O_DIRECT path: read into slot 0; OP_DREAD + i for slot i */
 	OP_LAST = OP_DREAD + 16,
 };
@@ -80,6 +84,7 @@ enum conn_state {
 	CS_READSEND,  /* body going out through the buffer, chunk by chunk */
 	CS_DIRECT,    /* body read with O_DIRECT, sent as reads complete */
 	CS_SENDFILE,  /* body going out by sendfile(2) from this thread */
+	CS_AUTH,      /* its password is being verified off the ring (authgate.c) */
 	CS_LINGER,    /* write side shut, draining input before the close */
 	CS_CLOSING,   /* cancelled; waiting for in-flight ops to complete */
 };
@@ -161,6 +166,7 @@ struct conn {
 	 * each new request. */
 	uint64_t hdrs_on;     /* --header rules for its path (hdrs_select) */
 	uint8_t cors;         /* CORS verdict (cors.h), CORS_OFF when none */
+	uint8_t auth;            /* AG_*: the auth verdict on this request (authgate.h) */
 };
 
 enum timer_kind { TK_HEADER, TK_KEEPALIVE, TK_SEND, TK_LINGER, TK_COUNT };
@@ -180,6 +186,7 @@ struct server {
 	bool pbuf_ok;         /* provided buffer rings fit under RLIMIT_MEMLOCK */
 	struct alog_shared alog;
 	struct listen_set listen;
+	struct authpool *auth;  /* --auth-file: the verification pool, else NULL */
 };
 
 /* Accepts are single-shot, at most this many in flight (see arm_accepts),
@@ -260,6 +267,7 @@ struct worker {
 
 	struct http_request req; /* scratch: one request is parsed at a time */
 	struct conn *req_conn;   /* whose request req holds now */
+	struct authgate *auth;   /* Basic auth state, NULL when off */
 };
 
 /* Create the listener-independent state and start the thread; the thread
