@@ -15,11 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "accept.h"
 #include "authgate.h"
 #include "cond.h"
 #include "dirlist.h"
@@ -238,60 +238,6 @@ static void redirect_slash(struct worker *w, struct conn *c)
 	}
 	conn_set_status(w, c, 301, 0);
 	conn_send_whole(w, c, (size_t)len);
-}
-
-/* q-value of a "q=..." parameter in p[0..n), in thousandths (RFC 9110
- * §12.4.2); 1000 when there is none, -1 when malformed. */
-static int param_q(const char *p, size_t n)
-{
-	for (size_t i = 0; i + 2 <= n; i++) {
-		if (p[i] != ';')
-			continue;
-		size_t j = i + 1;
-		while (j < n && (p[j] == ' ' || p[j] == '\t'))
-			j++;
-		if (j + 2 > n || (p[j] | 0x20) != 'q' || p[j + 1] != '=')
-			continue;
-		j += 2;
-		int q = 0, digits = 0;
-		if (j < n && (p[j] == '0' || p[j] == '1'))
-			q = (p[j++] - '0') * 1000;
-		else
-			return -1;
-		if (j < n && p[j] == '.') {
-			for (j++; j < n && p[j] >= '0' && p[j] <= '9' && digits < 3; j++, digits++)
-				q += (p[j] - '0') * (digits == 0 ? 100 : digits == 1 ? 10 : 1);
-		}
-		return q > 1000 ? -1 : q;
-	}
-	return 1000;
-}
-
-/* The q (thousandths) the Accept header gives media type `type` by name,
- * or -1 when it is not named. */
-static int accept_q(const struct http_request *req, const char *type)
-{
-	size_t tlen = strlen(type);
-
-	for (uint32_t h = 0; h < req->nheaders; h++) {
-		const struct http_header *hd = &req->headers[h];
-		if (hd->name.len != 6 || strncasecmp(hd->name.p, "accept", 6) != 0)
-			continue;
-		const char *p = hd->value.p, *e = p + hd->value.len;
-		while (p < e) {
-			while (p < e && (*p == ' ' || *p == '\t' || *p == ','))
-				p++;
-			const char *el = p;
-			while (p < e && *p != ',')
-				p++;
-			size_t n = (size_t)(p - el), name = 0;
-			while (name < n && el[name] != ';' && el[name] != ' ' && el[name] != '\t')
-				name++;
-			if (name == tlen && strncasecmp(el, type, tlen) == 0)
-				return param_q(el + name, n - name);
-		}
-	}
-	return -1;
 }
 
 /* "?format=json" among the query's parameters, or an Accept header that
