@@ -174,7 +174,7 @@ void serve_request(struct worker *w, struct conn *c, const struct http_request *
 	struct scratch *sc;
 
 	c->flags &= (uint32_t)~(CF_KEEPALIVE | CF_HEAD | CF_HTTP10 | CF_INDEX | CF_TRAILING |
-				CF_CLEAN | CF_FALLBACK | CF_ERRPAGE | CF_REDIRECT);
+				CF_CLEAN | CF_FALLBACK | CF_ERRPAGE | CF_REDIRECT | CF_PROBE);
 	if (req->keep_alive && cfg->keepalive_timeout > 0 && !w->draining)
 		c->flags |= CF_KEEPALIVE;
 	if (req->minor == 0)
@@ -635,6 +635,10 @@ static void warn_exhausted(struct worker *w, int res)
 static void on_open(struct worker *w, struct conn *c, unsigned op, int res)
 {
 	warn_exhausted(w, res);
+	if (c->flags & CF_PROBE) {
+		site_probed(w, c, res);
+		return;
+	}
 	if (res < 0) {
 		conn_error(w, c, errno_status(res), false, NULL);
 		return;

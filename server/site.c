@@ -18,6 +18,7 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -44,20 +45,58 @@ static bool try_clean(struct worker *w, struct conn *c)
 	return true;
 }
 
+static void use_fallback(struct worker *w, struct conn *c)
+{
+	strcpy(conn_scratch(w, c)->path, w->srv->site.fallback);
+	c->flags = (c->flags | CF_FALLBACK) & (uint32_t)~CF_TRAILING;
+	serve_lookup(w, c);
+}
+
 /* --fallback: an app route ("/users/42") rather than a missing asset
- * ("/app.js"), from a client that takes HTML. */
+ * ("/app.js"), from a client that takes HTML.
+ *
+ * statx follows symlinks anywhere, so its ENOENT may come from beyond a
+ * symlink out of ROOT; answering those with the app but existing files
+ * there with 404 would tell what exists outside. A confined O_PATH open
+ * of the same path says first whether the miss lies inside ROOT (with
+ * --follow-symlinks=always nothing is outside). */
 static bool try_fallback(struct worker *w, struct conn *c)
 {
 	struct scratch *sc = conn_scratch(w, c);
-	const char *app = w->srv->site.fallback;
 
-	if (!app || sitepath_has_ext(sc->path, c->base_len) ||
+	if (!w->srv->site.fallback || sitepath_has_ext(sc->path, c->base_len) ||
 	    accept_type_q(conn_request(w, c), "text/html") <= 0)
 		return false;
-	strcpy(sc->path, app);
-	c->flags = (c->flags | CF_FALLBACK) & (uint32_t)~CF_TRAILING;
-	serve_lookup(w, c);
+	if (w->cfg->follow_symlinks == FOLLOW_ALWAYS) {
+		use_fallback(w, c);
+		return true;
+	}
+	if (conn_defer(w, c))
+		return true;
+	sc->probe = w->how;
+	sc->probe.flags = O_PATH | O_CLOEXEC;
+	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+	io_uring_prep_openat2(sqe, w->srv->rootfd, sc->path[0] ? sc->path : ".", &sc->probe);
+	conn_tag(w, c, sqe, OP_OPEN);
+	c->state = CS_OPEN;
+	c->flags |= CF_PROBE;
 	return true;
+}
+
+void site_probed(struct worker *w, struct conn *c, int res)
+{
+	c->flags &= (uint32_t)~CF_PROBE;
+	/* There now: created since the statx; the app answers, as it would
+	 * have a moment ago (a new lookup could meet the cached miss again). */
+	if (res >= 0)
+		worker_close_fd(w, res);
+	if (res >= 0 || is_miss(res)) {
+		use_fallback(w, c);
+		return;
+	}
+	/* EXDEV, ELOOP: a symlink out of ROOT or refused, as for files. */
+	conn_error(w, c, res == -EMFILE || res == -ENFILE || res == -ENOMEM ? 503
+			 : res == -EACCES || res == -EPERM ? 403 : 404, false, NULL);
 }
 
 bool site_target(struct worker *w, struct conn *c, int res)
@@ -140,7 +179,8 @@ bool site_error_page(struct worker *w, struct conn *c, int *status, const char *
 		fcache_put(&w->fcache, c->fce);
 		c->fce = NULL;
 	}
-	c->flags &= (uint32_t)~(CF_INDEX | CF_TRAILING | CF_CLEAN | CF_FALLBACK | CF_REDIRECT);
+	c->flags &= (uint32_t)~(CF_INDEX | CF_TRAILING | CF_CLEAN | CF_FALLBACK | CF_REDIRECT |
+				CF_PROBE);
 	c->flags |= CF_ERRPAGE;
 	c->enc = -1; /* the page as it is: no sidecar */
 	c->enc_n = 0;

@@ -7,7 +7,8 @@
  * Flags on the connection say which step a lookup belongs to:
  * CF_CLEAN (PATH.html), CF_FALLBACK (--fallback), CF_ERRPAGE (a page of
  * --error-page); CF_REDIRECT marks a file to redirect once it is proven
- * confined. serve_request() clears them for every request. */
+ * confined, CF_PROBE the open that proves a miss confined before the
+ * fallback answers it. serve_request() clears them for every request. */
 #ifndef RS_SITE_H
 #define RS_SITE_H
 
@@ -22,6 +23,11 @@ struct resp_opts;
  * started, or the error was answered), false to go on as serve.c does.
  * May set CF_REDIRECT on a file found under its ".html" name. */
 bool site_target(struct worker *w, struct conn *c, int res);
+
+/* The confined O_PATH open of a missing target (OP_OPEN with CF_PROBE)
+ * completed with res: the fallback, or the error a symlink out of ROOT
+ * (or a refused path) gets. */
+void site_probed(struct worker *w, struct conn *c, int res);
 
 /* The 308 to the clean URL of the file in the scratch path (the file was
  * opened: it lies inside ROOT). */

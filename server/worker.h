@@ -117,6 +117,7 @@ enum conn_flag {
 	CF_FALLBACK = 1u << 25,    /* looking up or sending the --fallback page */
 	CF_ERRPAGE = 1u << 26,     /* looking up or sending an --error-page page */
 	CF_REDIRECT = 1u << 27,    /* NAME.html found: 308 to NAME once opened (confined) */
+	CF_PROBE = 1u << 28,       /* a confined O_PATH open proves a miss lies inside ROOT */
 };
 
 struct conn {
