@@ -7,6 +7,7 @@
 #define RS_CONN_H
 
 #include <liburing.h>
+#include <linux/openat2.h>
 #include <linux/stat.h>
 #include <stdalign.h>
 #include <stdbool.h>
