@@ -134,7 +134,7 @@ def t_fallback_routes():
     r = ask(site, "/docs/", [BROWSER])
     check(r.status == 200 and b"docs index" in r.body, "a directory's index: %r" % r)
     r = ask(site, "/users/42", [BROWSER], method="POST")
-    check(r.status == 405 and r.headers.get("allow") == "GET, HEAD" and r.body == PAGE4XX,
+    check(r.status == 405 and r.headers.get("allow") == "GET, HEAD, OPTIONS" and r.body == PAGE4XX,
           "POST gets no fallback: %r" % r)
 
 
@@ -246,7 +246,7 @@ def t_error_page_404():
 
 def t_error_page_statuses():
     r = ask(site, "/a.txt", method="POST")
-    check(r.status == 405 and r.headers.get("allow") == "GET, HEAD" and r.body == PAGE4XX,
+    check(r.status == 405 and r.headers.get("allow") == "GET, HEAD, OPTIONS" and r.body == PAGE4XX,
           "405 keeps Allow: %r" % r)
     r = ask(site, "/a.txt", ["Range: bytes=99-"])
     check(r.status == 416 and r.headers.get("content-range") == "bytes */10" and r.body == PAGE416,
@@ -278,7 +278,7 @@ def t_error_page_fails():
     check(is_builtin(r, 403) and b"OUTSIDE" not in r.body,
           "a page outside ROOT: the built-in 403, not its bytes: %r" % r)
     r = ask(srv, "/a.txt", method="POST")
-    check(is_builtin(r, 405) and r.headers.get("allow") == "GET, HEAD",
+    check(is_builtin(r, 405) and r.headers.get("allow") == "GET, HEAD, OPTIONS",
           "a directory as the page: built-in 405 with Allow: %r" % r)
     with srv.connect() as c:
         for _ in range(3):
@@ -364,6 +364,35 @@ def t_without_options():
     check(r.status == 200 and r.body == ABOUT, "no --clean-urls: /about.html itself: %r" % r)
     r = ask(srv, "/users/1", [BROWSER])
     check(is_builtin(r, 404), "no --fallback: 404: %r" % r)
+    srv.stop()
+
+
+# ---------------------------------------------------------------- with --header and --cors
+
+def t_site_headers_and_cors():
+    srv = Server(root, extra=SITE + ["--cors", "--header", "X-Frame-Options: DENY",
+                                     "--header", "/users/* Cache-Control: max-age=5"])
+    acao = "access-control-allow-origin"
+    r = ask(srv, "/users/1", [BROWSER, "Origin: http://a.example"])
+    check(r.status == 200 and r.body == INDEX and r.headers.get(acao) == "*" and
+          r.headers.get("x-frame-options") == "DENY" and
+          r.headers.get("cache-control") == "max-age=5" and r.count("cache-control") == 1,
+          "fallback: CORS, --header lines of the path asked for, its Cache-Control wins: %r" % r)
+    r = ask(srv, "/other/route", [BROWSER])
+    check(r.status == 200 and r.headers.get("cache-control") == "no-cache" and
+          r.headers.get("x-frame-options") == "DENY", "fallback elsewhere: no-cache: %r" % r)
+    r = ask(srv, "/nothing.txt", ["Origin: http://a.example"])
+    check(r.status == 404 and r.body == PAGE404 and r.headers.get(acao) == "*" and
+          "x-frame-options" not in r.headers, "error page: CORS, no --header lines: %r" % r)
+    r = ask(srv, "/about.html")
+    check(r.status == 308 and r.headers.get("x-frame-options") == "DENY" and
+          r.headers.get(acao) == "*", "308: as redirects are: %r" % r)
+    r = ask(srv, "/missing", ["Origin: http://a.example", "Access-Control-Request-Method: GET"],
+            method="OPTIONS")
+    check(r.status == 204 and not r.body, "a preflight is answered before any site path: %r" % r)
+    r = ask(srv, "/a.txt", method="POST")
+    check(r.status == 405 and r.body == PAGE4XX and r.headers.get(acao) == "*",
+          "405 page with CORS: %r" % r)
     srv.stop()
 
 
@@ -499,7 +528,8 @@ def t_config_file():
 
 for t in (t_fallback_routes, t_fallback_head_cond_range, t_fallback_rules_first, t_fallback_curl,
           t_fallback_missing_and_cache_control, t_error_page_404, t_error_page_statuses,
-          t_error_page_fails, t_error_page_big, t_clean_urls, t_without_options, t_pipeline,
+          t_error_page_fails, t_error_page_big, t_clean_urls, t_without_options,
+          t_site_headers_and_cors, t_pipeline,
           t_access_log, t_bad_values, t_config_file):
     case(t)
 finish()
