@@ -23,8 +23,13 @@
 #include <sys/stat.h>
 
 #include "accept.h"
+#include "auth.h"
 #include "resp.h"
 #include "sitepath.h"
+
+/* A 401 keeps its page: the challenge always fits beside it. */
+_Static_assert(sizeof(((struct scratch *)0)->page_extra) > AUTH_CHALLENGE_MAX + 2,
+	       "WWW-Authenticate fits in page_extra");
 
 static bool is_miss(int res)
 {
