@@ -396,6 +396,49 @@ def t_site_headers_and_cors():
     srv.stop()
 
 
+# ---------------------------------------------------------------- with --auth-file
+
+def t_auth():
+    import base64
+    import ctypes
+    import ctypes.util
+    lib = ctypes.CDLL(ctypes.util.find_library("crypt") or "libcrypt.so.1")
+    lib.crypt_gensalt.restype = ctypes.c_char_p
+    lib.crypt_gensalt.argtypes = [ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p, ctypes.c_int]
+    lib.crypt.restype = ctypes.c_char_p
+    lib.crypt.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+    pw = os.path.join(base, "htpasswd")
+    with open(pw, "w") as f:
+        f.write("ann:%s\n" % lib.crypt(b"secret", lib.crypt_gensalt(b"$2b$", 4, None, 0)).decode())
+    page401 = b"<html>please log in</html>\n"
+    with open(os.path.join(root, "401.html"), "wb") as f:
+        f.write(page401)
+    srv = Server(root, extra=SITE + ["--error-page", "401=/401.html", "--auth-file", pw,
+                                     "--auth-path", "/docs", "--auth-path", "/users"])
+    ok = "Authorization: Basic " + base64.b64encode(b"ann:secret").decode()
+    for path in ("/users/1", "/docs/index.html", "/docs/nothing.js", "/docs/guide"):
+        r = ask(srv, path, [BROWSER])
+        check(r.status == 401 and r.body == page401 and
+              r.headers.get("www-authenticate", "").startswith("Basic realm="),
+              "%s without credentials: 401 page, challenge kept, nothing else told: %r" % (path, r))
+    r = ask(srv, "/users/1", [BROWSER], method="HEAD")
+    check(r.status == 401 and not r.body and "www-authenticate" in r.headers and
+          r.headers.get("content-length") == str(len(page401)), "HEAD 401: %r" % r)
+    r = ask(srv, "/users/1", [BROWSER, ok])
+    check(r.status == 200 and r.body == INDEX, "with credentials: the app: %r" % r)
+    r = ask(srv, "/docs/index.html", [ok])
+    check(r.status == 308 and r.headers.get("location") == "/docs/", "then the 308: %r" % r)
+    r = ask(srv, "/docs/guide", [ok])
+    check(r.status == 200 and b"guide" in r.body, "then the clean URL: %r" % r)
+    r = ask(srv, "/docs/nothing.js", [ok])
+    check(r.status == 404 and r.body == PAGE404, "then the 404 page: %r" % r)
+    r = ask(srv, "/users/1", [BROWSER, "Authorization: Basic " +
+                              base64.b64encode(b"ann:wrong").decode()])
+    check(r.status == 401 and r.body == page401, "a wrong password: the 401 page: %r" % r)
+    srv.stop()
+    os.unlink(os.path.join(root, "401.html"))
+
+
 # ---------------------------------------------------------------- pipelining, logs
 
 PIPE = [
@@ -529,7 +572,7 @@ def t_config_file():
 for t in (t_fallback_routes, t_fallback_head_cond_range, t_fallback_rules_first, t_fallback_curl,
           t_fallback_missing_and_cache_control, t_error_page_404, t_error_page_statuses,
           t_error_page_fails, t_error_page_big, t_clean_urls, t_without_options,
-          t_site_headers_and_cors, t_pipeline,
+          t_site_headers_and_cors, t_auth, t_pipeline,
           t_access_log, t_bad_values, t_config_file):
     case(t)
 finish()
