@@ -19,6 +19,7 @@ EXAMPLES = {
     "header": ("/assets/* Cache-Control: public, max-age=31536000", None),
     "cors": ("https://example.com", None),
     "auth-path": ("/private", None),
+    "error-page": ("404=/404.html", None),
     "threads": ("4", None),
 }
 

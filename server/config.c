@@ -40,6 +40,8 @@ enum kind {
 	K_HEADER,  /* --header, appended to a list */
 	K_CORS,    /* --cors, appended to a list; "*" when given alone */
 	K_PREFIX,  /* --auth-path, appended to a list */
+	K_PATH,    /* a file under ROOT, "/..." (sitepath_normalize), or "" for none */
+	K_ERRPAGE, /* --error-page CODE=PATH, appended to a list */
 	K_BIND,    /* address; appended to a list; kinds up to here take an argument */
 	K_FLAG,    /* no argument: stores spec.min into an int field */
 	K_HELP,
@@ -61,6 +63,7 @@ enum {
 	O_HEADER, O_CORS, O_CORSMAXAGE,
 	O_AUTHFILE, O_AUTHREALM, O_AUTHPATH, O_AUTHTHREADS, O_AUTHQUEUE, O_AUTHTTL,
 	O_AUTHCACHE, O_AUTHFAIL, O_AUTHFAILTAB,
+	O_FALLBACK, O_ERRPAGE, O_CLEANURLS,
 };
 
 struct spec {
@@ -226,6 +229,12 @@ static const struct spec specs[] = {
 	  "failed logins a minute per client before 429 (0: no limit)", NULL },
 	{ O_AUTHFAILTAB, "auth-fail-clients", K_UINT, 16, 1048576, U(auth_fail_clients), "N",
 	  "clients whose failures are counted at once (the oldest are forgotten)", NULL },
+	{ O_FALLBACK, "fallback", K_PATH, 0, 4096, P(fallback), "PATH",
+	  "send PATH with 200 for a missing path without extension asked for as HTML (apps)", NULL },
+	{ O_ERRPAGE, "error-page", K_ERRPAGE, 0, SITEPATH_PAGES_MAX, NONE, "CODE=PATH",
+	  "send PATH as the body of error CODE (404, 4xx, 5xx...); repeatable", NULL },
+	{ O_CLEANURLS, "clean-urls", K_FLAG, 1, 0, U(clean_urls), NULL,
+	  "serve /about from about.html; /about.html gets 308 to /about", NULL },
 	{ O_SFMIN, "sendfile-min", K_SIZE, 0, 1024 * GIB, S(sendfile_min), "SIZE",
 	  "bodies this large in the page cache go by sendfile from the worker", NULL },
 	{ O_TRANSFER, "transfer", K_ENUM, 0, 4, U(transfer), "PATH",
@@ -346,6 +355,7 @@ static void set_defaults(struct config *cfg)
 	cfg->auth_cache_entries = 1024;
 	cfg->auth_fail_limit = 10;
 	cfg->auth_fail_clients = 4096;
+	cfg->fallback = "";
 }
 
 /* ---- numbers ---- */
@@ -473,6 +483,14 @@ static void fmt_range(char *buf, size_t n, const struct spec *sp)
 	}
 	if (sp->val == O_AUTHREALM) {
 		snprintf(buf, n, "printable ASCII text of 1 to %d bytes", AUTH_REALM_MAX);
+		return;
+	}
+	if (sp->kind == K_PATH) {
+		snprintf(buf, n, "a file under ROOT starting with '/' (\"\": none)");
+		return;
+	}
+	if (sp->kind == K_ERRPAGE) {
+		snprintf(buf, n, "CODE=/PATH with CODE from 400 to 599, 4xx or 5xx and PATH a file under ROOT");
 		return;
 	}
 	if (sp->kind == K_OCTAL) {
@@ -604,6 +622,16 @@ static void usage(FILE *out)
 		if (sp->kind == K_PREFIX) {
 			fprintf(out, "  %-30s   default everything, at most %llu times\n", "",
 				(unsigned long long)sp->max);
+			continue;
+		}
+		if (sp->kind == K_ERRPAGE) {
+			fprintf(out, "  %-30s   default none, at most %llu times\n", "",
+				(unsigned long long)sp->max);
+			continue;
+		}
+		if (sp->kind == K_PATH) {
+			fprintf(out, "  %-30s   default \"%s\" (none)\n", "",
+				*(const char *const *)((const char *)&def + sp->off));
 			continue;
 		}
 		if (sp->kind == K_OCTAL) {
@@ -743,6 +771,15 @@ void config_print(const struct config *cfg, FILE *out)
 			if (!cfg->nauth_paths)
 				fprintf(out, "# %s: everything\n", sp->name);
 			break;
+		case K_PATH:
+			print_str(out, sp->name, *(const char *const *)((const char *)cfg + sp->off));
+			break;
+		case K_ERRPAGE:
+			for (unsigned k = 0; k < cfg->nerror_pages; k++)
+				print_str(out, sp->name, cfg->error_pages[k].arg);
+			if (!cfg->nerror_pages)
+				fprintf(out, "# %s: none\n", sp->name);
+			break;
 		case K_OCTAL:
 			fprintf(out, "%s = %04llo\n", sp->name, (unsigned long long)get_field(cfg, sp));
 			break;
@@ -777,6 +814,43 @@ static int set_string(struct config *cfg, const struct spec *sp, const char *arg
 			return -EINVAL;
 	}
 	*(const char **)field_ptr(cfg, sp) = arg;
+	return 0;
+}
+
+/* A file under ROOT for a site rule: refused here, at startup, unless
+ * it normalises to a file name, so a typo never waits for a request. */
+static int set_path(struct config *cfg, const struct spec *sp, const char *arg)
+{
+	char norm[4096];
+
+	if (arg[0] && sitepath_normalize(arg, norm, sizeof(norm)) < 0)
+		return -EINVAL;
+	return set_string(cfg, sp, arg);
+}
+
+static int add_error_page(struct config *cfg, const struct spec *sp, const char *arg, FILE *err)
+{
+	struct sitepath_page p;
+
+	if (cfg->nerror_pages == sp->max) {
+		fprintf(err, PROG ": --%s may be given at most %llu times\n", sp->name,
+			(unsigned long long)sp->max);
+		return 2;
+	}
+	/* No control bytes get through: PATH must normalise, CODE is digits. */
+	if (sitepath_parse_page(arg, &p))
+		return bad_value(err, sp, arg);
+	for (unsigned i = 0; i < cfg->nerror_pages; i++) {
+		if (cfg->error_pages[i].lo == p.lo && cfg->error_pages[i].hi == p.hi) {
+			fprintf(err, PROG ": --%s: ", sp->name);
+			put_quoted(err, arg);
+			fputs(" names the same status as ", err);
+			put_quoted(err, cfg->error_pages[i].arg);
+			fputs("\n", err);
+			return 2;
+		}
+	}
+	cfg->error_pages[cfg->nerror_pages++] = p;
 	return 0;
 }
 
@@ -1060,6 +1134,10 @@ static int handle(struct config *cfg, int c, char **argv, FILE *out, FILE *err)
 		cfg->auth_paths[cfg->nauth_paths++] = optarg;
 		return 0;
 	}
+	case K_PATH:
+		return set_path(cfg, sp, optarg) ? bad_value(err, sp, optarg) : 0;
+	case K_ERRPAGE:
+		return add_error_page(cfg, sp, optarg, err);
 	case K_OCTAL:
 		if (parse_octal(optarg, sp->max, (unsigned *)field_ptr(cfg, sp)))
 			return bad_value(err, sp, optarg);

@@ -9,6 +9,7 @@
 #include "cors.h"
 #include "hdrs.h"
 #include "realip.h"
+#include "sitepath.h"
 
 #define RS_VERSION "0.1.0"
 
@@ -120,6 +121,12 @@ struct config {
 	unsigned auth_cache_entries; /* --auth-cache-entries N per worker, 0..1048576, default 1024 */
 	unsigned auth_fail_limit;  /* --auth-fail-limit N failures/minute/client, 0..1000000, default 10 */
 	unsigned auth_fail_clients;/* --auth-fail-clients N clients tracked, 16..1048576, default 4096 */
+
+	/* site paths (server/site.c) */
+	const char *fallback;      /* --fallback PATH under ROOT for app routes, "" = off */
+	struct sitepath_page error_pages[SITEPATH_PAGES_MAX]; /* --error-page CODE=PATH, repeatable */
+	unsigned nerror_pages;
+	int clean_urls;            /* --clean-urls: /about from about.html, which gets 308 */
 };
 
 enum { REALIP_XFF = 0, REALIP_FORWARDED };

@@ -33,6 +33,7 @@
 #include "resp.h"
 #include "sendfile.h"
 #include "serve.h"
+#include "site.h"
 
 #define HELD_MAX 256 /* provided buffers one connection may pin before we give up on it */
 
@@ -680,6 +681,8 @@ void conn_error(struct worker *w, struct conn *c, int status, bool close, const 
 		return;
 	if (close)
 		c->flags &= (uint32_t)~CF_KEEPALIVE;
+	if (site_error_page(w, c, &status, &extra))
+		return; /* --error-page: the page is on its way */
 	struct resp_conn rc = conn_resp_ctx(w, c);
 	int len = resp_error(rbuf_addr(&w->bufs, c->buf), w->bufs.size, status,
 			     (c->flags & CF_HEAD) != 0, extra, &rc);

@@ -7,6 +7,7 @@
 #define RS_CONN_H
 
 #include <liburing.h>
+#include <linux/openat2.h>
 #include <linux/stat.h>
 #include <stdalign.h>
 #include <stdbool.h>
@@ -35,6 +36,9 @@ struct scratch {
 	uint64_t size;               /* size of the representation sent */
 	struct direct_xfer dx;       /* O_DIRECT transfer state */
 	char path[PATH_CAP + 32];    /* + room for "/index.html" or ".br" */
+	struct open_how probe;       /* site.c: O_PATH, confined as files are */
+	uint16_t page_status;        /* site.c: the status an error page is sent with */
+	char page_extra[512];        /* and the header lines given with it */
 };
 
 /* A socket accepted as descriptor fd from peer `sa` on listener lst. */

@@ -489,6 +489,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ringserve: out of memory building --header and --cors\n");
 		return 1;
 	}
+	if (sitepath_table_init(&srv.site, cfg.fallback, cfg.error_pages, cfg.nerror_pages)) {
+		headers_free(&srv);
+		mime_free(&srv.mime);
+		fprintf(stderr, "ringserve: out of memory building --fallback and --error-page\n");
+		return 1;
+	}
 
 	/* Workers inherit this mask: signals are taken here, by sigwait. */
 	sigemptyset(&sigs);
@@ -559,6 +565,7 @@ int main(int argc, char **argv)
 	free(ws);
 	mime_free(&srv.mime);
 	headers_free(&srv);
+	sitepath_table_free(&srv.site);
 	close(srv.rootfd);
 	return status;
 }

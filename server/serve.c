@@ -15,11 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "accept.h"
 #include "authgate.h"
 #include "cond.h"
 #include "dirlist.h"
@@ -29,6 +29,7 @@
 #include "path.h"
 #include "range.h"
 #include "resp.h"
+#include "site.h"
 
 static int errno_status(int err)
 {
@@ -155,18 +156,25 @@ static void lookup_target(struct worker *w, struct conn *c)
 		on_target(w, c, e->kind == FC_NONE ? -ENOENT : 0, e);
 }
 
+void serve_lookup(struct worker *w, struct conn *c)
+{
+	lookup_target(w, c);
+}
+
 /* The site rules, in order: OPTIONS/CORS preflight (no credentials
  * needed) -> path normalisation, dotfile rule -> basic auth (before any
  * lookup: nothing about files is revealed before authentication) ->
  * lookup -> on a miss: clean URLs (.html), then SPA fallback -> on an
  * error status: custom error page -> on success: extra headers and CORS
- * headers added to the head. */
+ * headers added to the head. The miss and error-page steps are site.c's,
+ * called from on_target() and conn_error(). */
 void serve_request(struct worker *w, struct conn *c, const struct http_request *req)
 {
 	const struct config *cfg = w->cfg;
 	struct scratch *sc;
 
-	c->flags &= (uint32_t)~(CF_KEEPALIVE | CF_HEAD | CF_HTTP10 | CF_INDEX | CF_TRAILING);
+	c->flags &= (uint32_t)~(CF_KEEPALIVE | CF_HEAD | CF_HTTP10 | CF_INDEX | CF_TRAILING |
+				CF_CLEAN | CF_FALLBACK | CF_ERRPAGE | CF_REDIRECT | CF_PROBE);
 	if (req->keep_alive && cfg->keepalive_timeout > 0 && !w->draining)
 		c->flags |= CF_KEEPALIVE;
 	if (req->minor == 0)
@@ -238,60 +246,6 @@ static void redirect_slash(struct worker *w, struct conn *c)
 	}
 	conn_set_status(w, c, 301, 0);
 	conn_send_whole(w, c, (size_t)len);
-}
-
-/* q-value of a "q=..." parameter in p[0..n), in thousandths (RFC 9110
- * §12.4.2); 1000 when there is none, -1 when malformed. */
-static int param_q(const char *p, size_t n)
-{
-	for (size_t i = 0; i + 2 <= n; i++) {
-		if (p[i] != ';')
-			continue;
-		size_t j = i + 1;
-		while (j < n && (p[j] == ' ' || p[j] == '\t'))
-			j++;
-		if (j + 2 > n || (p[j] | 0x20) != 'q' || p[j + 1] != '=')
-			continue;
-		j += 2;
-		int q = 0, digits = 0;
-		if (j < n && (p[j] == '0' || p[j] == '1'))
-			q = (p[j++] - '0') * 1000;
-		else
-			return -1;
-		if (j < n && p[j] == '.') {
-			for (j++; j < n && p[j] >= '0' && p[j] <= '9' && digits < 3; j++, digits++)
-				q += (p[j] - '0') * (digits == 0 ? 100 : digits == 1 ? 10 : 1);
-		}
-		return q > 1000 ? -1 : q;
-	}
-	return 1000;
-}
-
-/* The q (thousandths) the Accept header gives media type `type` by name,
- * or -1 when it is not named. */
-static int accept_q(const struct http_request *req, const char *type)
-{
-	size_t tlen = strlen(type);
-
-	for (uint32_t h = 0; h < req->nheaders; h++) {
-		const struct http_header *hd = &req->headers[h];
-		if (hd->name.len != 6 || strncasecmp(hd->name.p, "accept", 6) != 0)
-			continue;
-		const char *p = hd->value.p, *e = p + hd->value.len;
-		while (p < e) {
-			while (p < e && (*p == ' ' || *p == '\t' || *p == ','))
-				p++;
-			const char *el = p;
-			while (p < e && *p != ',')
-				p++;
-			size_t n = (size_t)(p - el), name = 0;
-			while (name < n && el[name] != ';' && el[name] != ' ' && el[name] != '\t')
-				name++;
-			if (name == tlen && strncasecmp(el, type, tlen) == 0)
-				return param_q(el + name, n - name);
-		}
-	}
-	return -1;
 }
 
 /* "?format=json" among the query's parameters, or an Accept header that
@@ -388,6 +342,16 @@ static void try_sidecar(struct worker *w, struct conn *c)
  * prove it lies inside the root before redirecting to it. */
 static void on_open(struct worker *w, struct conn *c, unsigned op, int res);
 
+/* The file is open (proven inside the root): send it, or the 308 to its
+ * clean URL (site.c). */
+static void opened(struct worker *w, struct conn *c)
+{
+	if (c->flags & CF_REDIRECT)
+		site_redirect(w, c);
+	else
+		conn_start_body(w, c);
+}
+
 static void open_file(struct worker *w, struct conn *c, unsigned op)
 {
 	struct scratch *sc = conn_scratch(w, c);
@@ -395,7 +359,7 @@ static void open_file(struct worker *w, struct conn *c, unsigned op)
 	if (op == OP_OPEN && c->fce && c->fce->fd >= 0) {
 		c->file = c->fce->fd; /* already open, already proven confined */
 		c->flags |= CF_FILE_CACHED;
-		conn_start_body(w, c);
+		opened(w, c);
 		return;
 	}
 	if (conn_defer(w, c))
@@ -483,6 +447,7 @@ static void decide(struct worker *w, struct conn *c)
 		.encoding = c->enc >= 0 ? cond_coding_name((enum cond_coding)c->enc) : NULL,
 		/* Any file may gain a sidecar: caches must key on the coding. */
 		.vary = w->cfg->precompressed != 0,
+		.vary_accept = (c->flags & CF_FALLBACK) != 0, /* chosen by Accept */
 	};
 	char etag[RESP_ETAG_MAX], lm[HDATE_LEN + 1];
 	struct fcache_entry *e = c->fce; /* describes st when set */
@@ -519,6 +484,9 @@ static void decide(struct worker *w, struct conn *c)
 		return;
 	}
 	struct resp_conn rc = conn_resp_ctx(w, c);
+	struct resp_opts fallback_opts;
+	if (c->flags & CF_FALLBACK)
+		rc.opts = site_fallback_opts(rc.opts, &fallback_opts);
 	int len = resp_file_head(buf_of(w, c), head_cap(w), &f, &b, &rc);
 	conn_set_status(w, c, b.status, len > 0 ? (size_t)len : 0);
 	if (len >= 0 && b.boundary) {
@@ -541,6 +509,32 @@ static void decide(struct worker *w, struct conn *c)
 	open_file(w, c, OP_OPEN);
 }
 
+/* An error page (site.c): sent with the status it was chosen for and the
+ * headers given with it, as it is: no preconditions, no ranges. */
+static void send_page(struct worker *w, struct conn *c)
+{
+	struct scratch *sc = conn_scratch(w, c);
+	struct resp_conn rc = conn_resp_ctx(w, c);
+	uint64_t size = sc->stx.stx_size;
+	int len = resp_page_head(buf_of(w, c), head_cap(w), sc->page_status, sc->type, size,
+				 sc->page_extra[0] ? sc->page_extra : NULL, &rc);
+
+	if (len < 0) {
+		conn_error(w, c, 500, false, NULL); /* the built-in body, original status */
+		return;
+	}
+	sc->size = size;
+	c->off = 0;
+	c->end = size;
+	c->part = 0;
+	c->nparts = size && !(c->flags & CF_HEAD) ? 1 : 0;
+	c->send_len = (uint32_t)len;
+	conn_set_status(w, c, sc->page_status, (size_t)len);
+	if (send_cached(w, c))
+		return;
+	open_file(w, c, OP_OPEN);
+}
+
 /* The target's statx result (e: the cache entry it came from, or NULL
  * when it came from the kernel and is to be remembered). */
 static void on_target(struct worker *w, struct conn *c, int res, struct fcache_entry *e)
@@ -550,6 +544,8 @@ static void on_target(struct worker *w, struct conn *c, int res, struct fcache_e
 
 	if (!e)
 		e = remember(w, sc->path, 0, res, st);
+	if (site_target(w, c, res)) /* clean URLs, fallback, pages */
+		return;
 	if (res < 0) {
 		if ((c->flags & CF_INDEX) && res == -ENOENT) {
 			if (w->cfg->listing)
@@ -586,6 +582,14 @@ static void on_target(struct worker *w, struct conn *c, int res, struct fcache_e
 	if (e) {
 		fcache_get(e); /* pinned: sidecar lookups may evict meanwhile */
 		c->fce = e;
+	}
+	if (c->flags & CF_ERRPAGE) {
+		send_page(w, c);
+		return;
+	}
+	if (c->flags & CF_REDIRECT) {
+		open_file(w, c, OP_OPEN); /* confined before its name is told */
+		return;
 	}
 	if (c->enc_n) {
 		try_sidecar(w, c);
@@ -631,6 +635,10 @@ static void warn_exhausted(struct worker *w, int res)
 static void on_open(struct worker *w, struct conn *c, unsigned op, int res)
 {
 	warn_exhausted(w, res);
+	if (c->flags & CF_PROBE) {
+		site_probed(w, c, res);
+		return;
+	}
 	if (res < 0) {
 		conn_error(w, c, errno_status(res), false, NULL);
 		return;
@@ -643,7 +651,7 @@ static void on_open(struct worker *w, struct conn *c, unsigned op, int res)
 	if (op == OP_OPEN_DIR)
 		redirect_slash(w, c);
 	else
-		conn_start_body(w, c);
+		opened(w, c);
 }
 
 void serve_complete(struct worker *w, struct conn *c, unsigned op, int res)

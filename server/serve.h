@@ -11,6 +11,10 @@ struct conn;
 /* Start answering req (complete in c's input buffer, head_len set). */
 void serve_request(struct worker *w, struct conn *c, const struct http_request *req);
 
+/* Look the scratch path up again as the request's target (a site step in
+ * site.c rewrote it). */
+void serve_lookup(struct worker *w, struct conn *c);
+
 /* A completion of a statx or open that serve_request started. */
 void serve_complete(struct worker *w, struct conn *c, unsigned op, int res);
 

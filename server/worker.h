@@ -26,6 +26,7 @@
 #include "rbuf.h"
 #include "resp.h"
 #include "ring.h"
+#include "sitepath.h"
 #include "stats.h"
 #include "timer.h"
 
@@ -111,6 +112,12 @@ enum conn_flag {
 	CF_CLOSE_AFTER = 1u << 18, /* the batch's last response ends the connection */
 	CF_PACED = 1u << 19,       /* the body follows the --limit-rate schedule (pace.h) */
 	CF_PACE_WAIT = 1u << 20,   /* its pacing timeout is pending */
+	/* site.c's steps (high bits: clear of flags other features add) */
+	CF_CLEAN = 1u << 24,       /* looking up PATH.html for a missing PATH (--clean-urls) */
+	CF_FALLBACK = 1u << 25,    /* looking up or sending the --fallback page */
+	CF_ERRPAGE = 1u << 26,     /* looking up or sending an --error-page page */
+	CF_REDIRECT = 1u << 27,    /* NAME.html found: 308 to NAME once opened (confined) */
+	CF_PROBE = 1u << 28,       /* a confined O_PATH open proves a miss lies inside ROOT */
 };
 
 struct conn {
@@ -179,6 +186,7 @@ struct server {
 	struct resp_opts resp;
 	struct hdrs_set hdrs; /* --header rules (headers.c) */
 	struct cors_set cors; /* --cors origins and their lines (headers.c) */
+	struct sitepath_table site; /* --fallback and --error-page paths, normalised */
 	atomic_int stop;      /* set once by main: drain and exit */
 	atomic_int running;   /* workers whose loop has not ended */
 	int wake_fd;          /* eventfd: written once to wake every worker */

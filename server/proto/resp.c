@@ -183,6 +183,8 @@ static void validators(struct out *o, const struct resp_file *f, const struct re
 		put_field(o, "Cache-Control", rc->opts->cache_control);
 	if (f->vary)
 		puts_(o, "Vary: Accept-Encoding\r\n");
+	if (f->vary_accept)
+		puts_(o, "Vary: Accept\r\n");
 }
 
 int resp_file_head(char *buf, size_t cap, const struct resp_file *f,
@@ -299,5 +301,68 @@ int resp_redirect_slash(char *buf, size_t cap, const char *path, size_t plen,
 	     sizeof(body) - 1);
 	if (!head_only)
 		put(&o, body, sizeof(body) - 1);
+	return done(&o);
+}
+
+int resp_page_head(char *buf, size_t cap, int status, const char *type, uint64_t length,
+		   const char *extra, const struct resp_conn *rc)
+{
+	struct out o = { buf, 0, cap, false };
+
+	/* The headers of resp_error(), with the page for the body. */
+	status_line(&o, status, rc);
+	if (status == 405)
+		puts_(&o, "Allow: GET, HEAD, OPTIONS\r\n");
+	if (extra)
+		puts_(&o, extra);
+	puts_(&o, "X-Content-Type-Options: nosniff\r\n");
+	put_field(&o, "Content-Type", type);
+	puts_(&o, "Content-Length: ");
+	put_u64(&o, length);
+	puts_(&o, "\r\n\r\n");
+	return done(&o);
+}
+
+/* RFC 3986 pchar and '/': unreserved, sub-delims, ':' and '@'. */
+static bool path_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("-._~!$&'()*+,;=:@/", c));
+}
+
+static void put_encoded(struct out *o, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (path_char(c))
+			put(o, s + i, 1);
+		else
+			put(o, (const char[]){ '%', hex[c >> 4], hex[c & 15] }, 3);
+	}
+}
+
+int resp_redirect_path(char *buf, size_t cap, int status, const char *path, size_t plen,
+		       const char *query, size_t qlen, bool head_only, const struct resp_conn *rc)
+{
+	struct out o = { buf, 0, cap, false };
+	char body[128];
+	int blen = snprintf(body, sizeof(body), "<html><body><h1>%d %s</h1></body></html>\n", status,
+			    http_reason(status));
+
+	status_line(&o, status, rc);
+	puts_(&o, "Location: /");
+	put_encoded(&o, path, plen);
+	if (qlen) {
+		puts_(&o, "?");
+		put(&o, query, qlen);
+	}
+	puts_(&o, "\r\n");
+	if (!(replaced(status, rc) & HDRS_R_NOSNIFF))
+		puts_(&o, "X-Content-Type-Options: nosniff\r\n");
+	putf(&o, "Content-Type: text/html; charset=utf-8\r\nContent-Length: %d\r\n\r\n", blen);
+	if (!head_only)
+		put(&o, body, (size_t)blen);
 	return done(&o);
 }

@@ -40,6 +40,7 @@ struct resp_file {
 	const char *type;  /* media type */
 	const char *encoding; /* Content-Encoding of a precompressed variant, or NULL */
 	bool vary;         /* add "Vary: Accept-Encoding" */
+	bool vary_accept;  /* add "Vary: Accept" (a fallback page chosen by it) */
 	const char *etag;  /* formatted already (resp_etag), or NULL */
 	const char *last_modified; /* formatted already (hdate_format), or NULL */
 };
@@ -92,5 +93,19 @@ int resp_generated_head(char *buf, size_t cap, const char *type, uint64_t length
  * parser, so they cannot inject header lines. Length or -ENOSPC. */
 int resp_redirect_slash(char *buf, size_t cap, const char *path, size_t plen,
 			const char *query, size_t qlen, bool head_only, const struct resp_conn *rc);
+
+/* The head of an error response whose body is a page file (--error-page):
+ * `status` with the page's type and length, no validators, ranges or
+ * Cache-Control; the 405's Allow, `extra` (NULL or whole header lines) and
+ * the site's lines as resp_error() has them. Length or -ENOSPC. */
+int resp_page_head(char *buf, size_t cap, int status, const char *type, uint64_t length,
+		   const char *extra, const struct resp_conn *rc);
+
+/* A redirect (`status`: 301, 308...) to "/" + path[0..plen) (+ "?" query
+ * when qlen > 0). path is a decoded, normalised path: it is
+ * percent-encoded here (RFC 3986 path characters stay as they are); query
+ * comes from the request target, visible ASCII. Length or -ENOSPC. */
+int resp_redirect_path(char *buf, size_t cap, int status, const char *path, size_t plen,
+		       const char *query, size_t qlen, bool head_only, const struct resp_conn *rc);
 
 #endif

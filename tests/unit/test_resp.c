@@ -233,6 +233,31 @@ static void test_site(void)
 	CHECK(!strstr(buf, "X-Frame-Options") && lines(buf, "Server: ringserve") == 1);
 	CHECK(lines(buf, "X-Content-Type-Options: nosniff") == 1);
 	CHECK(lines(buf, "Access-Control-Allow-Origin: *") == 1);
+	/* Error pages as errors; clean URL redirects as redirects. */
+	n = resp_page_head(buf, sizeof(buf), 404, "text/html", 5, NULL, &rc);
+	buf[n > 0 ? n : 0] = 0;
+	CHECK(!strstr(buf, "X-Frame-Options") && lines(buf, "Server: ringserve") == 1);
+	CHECK(lines(buf, "X-Content-Type-Options: nosniff") == 1);
+	CHECK(lines(buf, "Access-Control-Allow-Origin: *") == 1);
+	n = resp_redirect_path(buf, sizeof(buf), 308, "about", 5, NULL, 0, false, &rc);
+	buf[n > 0 ? n : 0] = 0;
+	CHECK(lines(buf, "X-Frame-Options: DENY") == 1 && lines(buf, "Server: edge") == 1);
+	CHECK(lines(buf, "X-Content-Type-Options: nosniff") == 0);
+	CHECK(lines(buf, "X-Content-Type-Options: nosniff-please") == 1);
+	CHECK(lines(buf, "Access-Control-Allow-Origin: *") == 1 && lines(buf, "Location: /about") == 1);
+	/* The fallback's no-cache gives way to a --header Cache-Control. */
+	struct resp_opts fb = { "ringserve", "no-cache", "utf-8" };
+	rc.opts = &fb;
+	f.vary_accept = true;
+	n = resp_file_head(buf, sizeof(buf), &f, &b, &rc);
+	buf[n > 0 ? n : 0] = 0;
+	CHECK(lines(buf, "Cache-Control: no-store") == 1 && !strstr(buf, "no-cache"));
+	CHECK(lines(buf, "Vary: Accept") == 1);
+	rc.hdrs_on = 1;
+	n = resp_file_head(buf, sizeof(buf), &f, &b, &rc);
+	buf[n > 0 ? n : 0] = 0;
+	CHECK(lines(buf, "Cache-Control: no-cache") == 1);
+	rc.opts = &opts;
 	/* Too small: reported, never overrun. */
 	CHECK(resp_file_head(buf, 200, &f, &b, &rc) == -ENOSPC);
 	hdrs_free(&set);
@@ -255,6 +280,64 @@ static void test_options(void)
 	CHECK(resp_options(buf, 50, NULL, &rc) == -ENOSPC);
 }
 
+/* --error-page heads: the error's status and headers, the page's type
+ * and length, nothing a file's 200 would carry. */
+static void test_page_head(void)
+{
+	char buf[512];
+	struct resp_conn rc = { DATE, true, 1, &OPTS, NULL, 0, NULL };
+	int n = resp_page_head(buf, sizeof(buf), 404, "text/html; charset=utf-8", 1234, NULL, &rc);
+
+	CHECK(n > 0);
+	buf[n > 0 ? n : 0] = 0;
+	CHECK(STARTS(buf, "HTTP/1.1 404 Not Found\r\n"));
+	CHECK(strstr(buf, "\r\nContent-Type: text/html; charset=utf-8\r\n"));
+	CHECK(strstr(buf, "\r\nContent-Length: 1234\r\n\r\n"));
+	CHECK(strstr(buf, "\r\nX-Content-Type-Options: nosniff\r\n"));
+	CHECK(!strstr(buf, "ETag") && !strstr(buf, "Last-Modified") && !strstr(buf, "Accept-Ranges"));
+	CHECK(!strstr(buf, "Allow"));
+	CHECK(n >= 4 && memcmp(buf + n - 4, "\r\n\r\n", 4) == 0);
+	n = resp_page_head(buf, sizeof(buf), 405, "text/html", 5, NULL, &rc);
+	buf[n > 0 ? n : 0] = 0;
+	CHECK(strstr(buf, "\r\nAllow: GET, HEAD, OPTIONS\r\n"));
+	n = resp_page_head(buf, sizeof(buf), 401, "text/html", 5,
+			   "WWW-Authenticate: Basic realm=\"x\"\r\n", &rc);
+	buf[n > 0 ? n : 0] = 0;
+	CHECK(STARTS(buf, "HTTP/1.1 401 "));
+	CHECK(strstr(buf, "\r\nWWW-Authenticate: Basic realm=\"x\"\r\n"));
+	rc.keep_alive = false;
+	n = resp_page_head(buf, sizeof(buf), 416, "text/html", 5, "Content-Range: bytes */10\r\n", &rc);
+	buf[n > 0 ? n : 0] = 0;
+	CHECK(strstr(buf, "\r\nContent-Range: bytes */10\r\n"));
+	CHECK(strstr(buf, "\r\nConnection: close\r\n"));
+	CHECK(resp_page_head(buf, 60, 404, "text/html", 5, NULL, &rc) == -ENOSPC);
+}
+
+/* --clean-urls' 308: the decoded path percent-encoded, the query kept. */
+static void test_redirect_path(void)
+{
+	char buf[512];
+	struct resp_conn rc = { DATE, true, 1, &OPTS, NULL, 0, NULL };
+	int n = resp_redirect_path(buf, sizeof(buf), 308, "about", 5, NULL, 0, false, &rc);
+
+	buf[n > 0 ? n : 0] = 0;
+	CHECK(STARTS(buf, "HTTP/1.1 308 Permanent Redirect\r\n"));
+	CHECK(strstr(buf, "\r\nLocation: /about\r\n"));
+	CHECK(strstr(buf, "</html>\n"));
+	n = resp_redirect_path(buf, sizeof(buf), 308, "docs/", 5, "a=1&b", 5, true, &rc);
+	buf[n > 0 ? n : 0] = 0;
+	CHECK(strstr(buf, "\r\nLocation: /docs/?a=1&b\r\n"));
+	CHECK(n >= 4 && memcmp(buf + n - 4, "\r\n\r\n", 4) == 0); /* HEAD: no body */
+	n = resp_redirect_path(buf, sizeof(buf), 308, "", 0, NULL, 0, false, &rc);
+	buf[n > 0 ? n : 0] = 0;
+	CHECK(strstr(buf, "\r\nLocation: /\r\n"));
+	/* Spaces, '%', '?', '#', CR/LF-free by construction, UTF-8 bytes. */
+	n = resp_redirect_path(buf, sizeof(buf), 308, "a b%?#\xc3\xa9~;=@:", 13, NULL, 0, false, &rc);
+	buf[n > 0 ? n : 0] = 0;
+	CHECK(strstr(buf, "\r\nLocation: /a%20b%25%3F%23%C3%A9~;=@:\r\n"));
+	CHECK(resp_redirect_path(buf, 50, 308, "about", 5, NULL, 0, false, &rc) == -ENOSPC);
+}
+
 int main(void)
 {
 	test_site();
@@ -265,6 +348,8 @@ int main(void)
 	test_content_type();
 	test_error();
 	test_redirect();
+	test_page_head();
+	test_redirect_path();
 	if (failures)
 		printf("%d failure(s)\n", failures);
 	return failures ? 1 : 0;
