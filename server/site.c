@@ -13,6 +13,7 @@
  * Only a miss (ENOENT/ENOTDIR) goes on to the next step: a symlink out of
  * ROOT, a forbidden file or a directory answers as it did. */
 #include "site.h"
+#include "authgate.h"
 #include "conn.h"
 #include "serve.h"
 #include "worker.h"
@@ -46,15 +47,22 @@ static bool try_clean(struct worker *w, struct conn *c)
 		return false;
 	strcpy(sc->path + c->base_len, ".html"); /* the path has room for a suffix */
 	c->flags |= CF_CLEAN;
-	serve_lookup(w, c);
+	/* The file sent is NAME.html: an --auth-path naming it protects /NAME
+	 * too (the gate repeats safely; false: answered or verifying). */
+	if (authgate_check(w, c, conn_request(w, c), sc->path, strlen(sc->path)))
+		serve_lookup(w, c);
 	return true;
 }
 
 static void use_fallback(struct worker *w, struct conn *c)
 {
-	strcpy(conn_scratch(w, c)->path, w->srv->site.fallback);
+	struct scratch *sc = conn_scratch(w, c);
+
+	strcpy(sc->path, w->srv->site.fallback);
 	c->flags = (c->flags | CF_FALLBACK) & (uint32_t)~CF_TRAILING;
-	serve_lookup(w, c);
+	/* A fallback under an --auth-path needs credentials on every route. */
+	if (authgate_check(w, c, conn_request(w, c), sc->path, strlen(sc->path)))
+		serve_lookup(w, c);
 }
 
 /* --fallback: an app route ("/users/42") rather than a missing asset

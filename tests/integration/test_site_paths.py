@@ -436,6 +436,21 @@ def t_auth():
                               base64.b64encode(b"ann:wrong").decode()])
     check(r.status == 401 and r.body == page401, "a wrong password: the 401 page: %r" % r)
     srv.stop()
+    # The file sent decides too: a protected NAME.html protects /NAME, a
+    # protected fallback every app route.
+    srv = Server(root, extra=SITE + ["--auth-file", pw, "--auth-path", "/about.html",
+                                     "--auth-path", "/index.html"])
+    for path in ("/about", "/users/1"):
+        r = ask(srv, path, [BROWSER])
+        check(r.status == 401 and "www-authenticate" in r.headers,
+              "%s serves a protected file: 401 first: %r" % (path, r))
+    r = ask(srv, "/about", [BROWSER, ok])
+    check(r.status == 200 and r.body == ABOUT, "/about with credentials: %r" % r)
+    r = ask(srv, "/users/1", [BROWSER, ok])
+    check(r.status == 200 and r.body == INDEX, "app route with credentials: %r" % r)
+    r = ask(srv, "/a.txt")
+    check(r.status == 200, "an unprotected file needs nothing: %r" % r)
+    srv.stop()
     os.unlink(os.path.join(root, "401.html"))
 
 
