@@ -233,6 +233,16 @@ void serve_request(struct worker *w, struct conn *c, const struct http_request *
 
 /* ---- directories ---------------------------------------------------- */
 
+void serve_send_redirect(struct worker *w, struct conn *c, unsigned status, int len)
+{
+	if (len < 0) {
+		conn_error(w, c, 414, false, NULL); /* the Location did not fit */
+		return;
+	}
+	conn_set_status(w, c, status, 0);
+	conn_send_whole(w, c, (size_t)len);
+}
+
 static void redirect_slash(struct worker *w, struct conn *c)
 {
 	struct resp_conn rc = conn_resp_ctx(w, c);
@@ -240,12 +250,7 @@ static void redirect_slash(struct worker *w, struct conn *c)
 	int len = resp_redirect_slash(buf_of(w, c), head_cap(w), in + c->tgt_off, c->tgt_len,
 				      in + c->q_off, c->q_len,
 				      (c->flags & CF_HEAD) != 0, &rc);
-	if (len < 0) {
-		conn_error(w, c, 414, false, NULL);
-		return;
-	}
-	conn_set_status(w, c, 301, 0);
-	conn_send_whole(w, c, (size_t)len);
+	serve_send_redirect(w, c, 301, len);
 }
 
 /* "?format=json" among the query's parameters, or an Accept header that

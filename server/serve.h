@@ -15,6 +15,10 @@ void serve_request(struct worker *w, struct conn *c, const struct http_request *
  * site.c rewrote it). */
 void serve_lookup(struct worker *w, struct conn *c);
 
+/* A redirect of `len` bytes (resp_redirect_*) in c's buffer, sent with
+ * `status`; len < 0 (it did not fit) answers 414. */
+void serve_send_redirect(struct worker *w, struct conn *c, unsigned status, int len);
+
 /* A completion of a statx or open that serve_request started. */
 void serve_complete(struct worker *w, struct conn *c, unsigned op, int res);
 

@@ -151,13 +151,7 @@ void site_redirect(struct worker *w, struct conn *c)
 	int len = resp_redirect_path(rbuf_addr(&w->bufs, c->buf), w->bufs.size - sizeof(*sc), 308,
 				     sc->path, keep > 0 ? (size_t)keep : 0, in + c->q_off, c->q_len,
 				     (c->flags & CF_HEAD) != 0, &rc);
-
-	if (len < 0) {
-		conn_error(w, c, 414, false, NULL);
-		return;
-	}
-	conn_set_status(w, c, 308, 0);
-	conn_send_whole(w, c, (size_t)len);
+	serve_send_redirect(w, c, 308, len);
 }
 
 bool site_error_page(struct worker *w, struct conn *c, int *status, const char **extra)

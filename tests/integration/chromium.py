@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import time
 
-from harness import skip
+from harness import case, check, skip
 
 NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
@@ -213,3 +213,30 @@ class Browser:
     def wait_loaded(self, url, timeout=10.0):
         return self.wait_js("location.href === %s && document.readyState "
                             "=== 'complete'" % json.dumps(url), timeout)
+
+    def attach_page(self):
+        """A new tab, attached with Page and Runtime events on."""
+        v = self.call("Browser.getVersion", session=False, timeout=20)
+        print("browser: %s" % v.get("product"))
+        t = self.call("Target.createTarget", {"url": "about:blank"}, session=False)
+        a = self.call("Target.attachToTarget", {"targetId": t["targetId"],
+                                                "flatten": True}, session=False)
+        self.session = a["sessionId"]
+        self.call("Page.enable")
+        self.call("Runtime.enable")
+
+
+def run_steps(br, steps, t_start, name, budget=60):
+    """Attach a page, run each step as a case within `budget` seconds of
+    t_start, close the browser."""
+    try:
+        for fn in [br.attach_page] + list(steps):
+            if time.monotonic() - t_start > budget - 5:
+                check(False, "time budget (%d s) used up before %s" % (budget, fn.__name__))
+                break
+            case(fn)
+    finally:
+        br.close()
+    elapsed = time.monotonic() - t_start
+    print("%s took %.1f s" % (name, elapsed))
+    check(elapsed < budget, "%s took %.1f s (budget %d s)" % (name, elapsed, budget))

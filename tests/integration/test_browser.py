@@ -30,8 +30,8 @@ import wave
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Server, case, check, finish, make_tree
-from chromium import Browser, CDPError, chromium_path
+from harness import Server, check, finish, make_tree
+from chromium import Browser, CDPError, chromium_path, run_steps
 
 T_START = time.monotonic()
 CHROMIUM = chromium_path()
@@ -189,18 +189,6 @@ class Proxy:
 tmp = tempfile.mkdtemp(prefix="ringserve-browser-", dir=base)
 br = Browser(tmp, CHROMIUM)
 proxy = Proxy((srv.host, srv.port))
-
-
-def setup():
-    v = br.call("Browser.getVersion", session=False, timeout=20)
-    print("browser: %s" % v.get("product"))
-    t = br.call("Target.createTarget", {"url": "about:blank"},
-                session=False)
-    a = br.call("Target.attachToTarget", {"targetId": t["targetId"],
-                                          "flatten": True}, session=False)
-    br.session = a["sessionId"]
-    br.call("Page.enable")
-    br.call("Runtime.enable")
 
 
 def click(selector_js):
@@ -401,15 +389,5 @@ def cors():
         s.stop()
 
 
-try:
-    for fn in (setup, listing_and_links, download, screenshot, cors, media):
-        if time.monotonic() - T_START > 55:
-            check(False, "time budget (60 s) used up before %s" % fn.__name__)
-            break
-        case(fn)
-finally:
-    br.close()
-elapsed = time.monotonic() - T_START
-print("browser test took %.1f s" % elapsed)
-check(elapsed < 60, "browser test took %.1f s (budget 60 s)" % elapsed)
+run_steps(br, (listing_and_links, download, screenshot, cors, media), T_START, "browser test")
 finish()

@@ -18,8 +18,8 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Server, case, check, finish, get, make_tree
-from chromium import Browser, chromium_path
+from harness import Server, check, finish, get, make_tree
+from chromium import Browser, chromium_path, run_steps
 
 CHROMIUM = chromium_path()
 T_START = time.monotonic()
@@ -64,17 +64,6 @@ tmp = tempfile.mkdtemp(prefix="ringserve-spa-", dir=base)
 br = Browser(tmp, CHROMIUM)
 
 
-def setup():
-    v = br.call("Browser.getVersion", session=False, timeout=20)
-    print("browser: %s" % v.get("product"))
-    t = br.call("Target.createTarget", {"url": "about:blank"}, session=False)
-    a = br.call("Target.attachToTarget", {"targetId": t["targetId"],
-                                          "flatten": True}, session=False)
-    br.session = a["sessionId"]
-    br.call("Page.enable")
-    br.call("Runtime.enable")
-
-
 def deep_link():
     url = ORIGIN + "/projects/42/settings"
     check(br.goto(url), "deep link %s did not load" % url)
@@ -108,15 +97,5 @@ def raw_checks():
     check(r.status == 200 and r.body == SCRIPT, "script by its own path: %s" % r.status)
 
 
-try:
-    for fn in (setup, deep_link, cross_origin, raw_checks):
-        if time.monotonic() - T_START > 55:
-            check(False, "time budget (60 s) used up before %s" % fn.__name__)
-            break
-        case(fn)
-finally:
-    br.close()
-elapsed = time.monotonic() - T_START
-print("spa test took %.1f s" % elapsed)
-check(elapsed < 60, "spa test took %.1f s (budget 60 s)" % elapsed)
+run_steps(br, (deep_link, cross_origin, raw_checks), T_START, "spa test")
 finish()

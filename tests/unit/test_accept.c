@@ -10,26 +10,9 @@
 #include <string.h>
 
 #include "check.h"
+#include "mkreq.h"
 
-static const struct http_limits LIM = { 8192, 8192, 100 };
-static struct http_request req;
-static char *cur; /* exactly sized copy of the last head: ASan sees overreads */
-
-static const struct http_request *mk(const char *hdrs)
-{
-	char head[4096];
-	size_t scan = 0;
-	int n = snprintf(head, sizeof(head), "GET / HTTP/1.1\r\nHost: h\r\n%s\r\n", hdrs);
-
-	free(cur);
-	cur = malloc((size_t)n);
-	memcpy(cur, head, (size_t)n);
-	if (http_parse_request(cur, (size_t)n, &scan, &LIM, &req) != n) {
-		fprintf(stderr, "test request did not parse: %s\n", hdrs);
-		exit(1);
-	}
-	return &req;
-}
+#define mk(h) mkreq("GET", h)
 
 static int html(const char *hdrs)
 {
@@ -108,6 +91,6 @@ int main(void)
 	test_param_q();
 	test_exact();
 	test_html();
-	free(cur);
+	mkreq_free();
 	return failures ? 1 : 0;
 }

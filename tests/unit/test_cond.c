@@ -9,29 +9,9 @@
 #include <string.h>
 
 #include "check.h"
+#include "mkreq.h"
 
-static const struct http_limits LIM = { 8192, 8192, 100 };
-static struct http_request req;
-static char *cur; /* exactly sized copy of the last head: ASan sees overreads */
-
-/* Parse "METHOD / HTTP/1.1", Host and the given header lines. */
-static const struct http_request *mk(const char *method, const char *hdrs)
-{
-	char head[4096];
-	size_t scan = 0;
-	int n = snprintf(head, sizeof(head), "%s / HTTP/1.1\r\nHost: h\r\n%s\r\n", method, hdrs);
-
-	free(cur);
-	cur = malloc((size_t)n);
-	memcpy(cur, head, (size_t)n);
-	if (http_parse_request(cur, (size_t)n, &scan, &LIM, &req) != n) {
-		fprintf(stderr, "test request did not parse: %s\n", hdrs);
-		exit(1);
-	}
-	return &req;
-}
-
-#define GET(h) mk("GET", h)
+#define GET(h) mkreq("GET", h)
 
 /* Sun, 06 Nov 1994 08:49:37 GMT */
 #define T0 784111777
@@ -161,9 +141,9 @@ static void test_if_none_match(void)
 		      COND_PRECONDITION_FAILED);
 	}
 	/* Other methods: a match fails the precondition instead. */
-	CHECK(cond_evaluate(mk("POST", "If-None-Match: \"abc\"\r\n"), &V) ==
+	CHECK(cond_evaluate(mkreq("POST", "If-None-Match: \"abc\"\r\n"), &V) ==
 	      COND_PRECONDITION_FAILED);
-	CHECK(cond_evaluate(mk("HEAD", "If-None-Match: \"abc\"\r\n"), &V) == COND_NOT_MODIFIED);
+	CHECK(cond_evaluate(mkreq("HEAD", "If-None-Match: \"abc\"\r\n"), &V) == COND_NOT_MODIFIED);
 }
 
 static void test_if_modified_since(void)
@@ -183,9 +163,9 @@ static void test_if_modified_since(void)
 	CHECK(ev("If-Modified-Since: " IMF0 "\r\nIf-Modified-Since: " IMF0 "\r\n") ==
 	      COND_PROCEED);
 	/* Only for GET and HEAD. */
-	CHECK(cond_evaluate(mk("HEAD", "If-Modified-Since: " IMF0 "\r\n"), &V) ==
+	CHECK(cond_evaluate(mkreq("HEAD", "If-Modified-Since: " IMF0 "\r\n"), &V) ==
 	      COND_NOT_MODIFIED);
-	CHECK(cond_evaluate(mk("POST", "If-Modified-Since: " IMF0 "\r\n"), &V) == COND_PROCEED);
+	CHECK(cond_evaluate(mkreq("POST", "If-Modified-Since: " IMF0 "\r\n"), &V) == COND_PROCEED);
 	/* If-None-Match present: If-Modified-Since is ignored, even when the
 	 * date alone would say "not modified". */
 	CHECK(ev("If-None-Match: \"xyz\"\r\nIf-Modified-Since: " IMF0 "\r\n") == COND_PROCEED);
@@ -359,7 +339,7 @@ int main(void)
 	test_order();
 	test_if_range();
 	test_accept_encoding();
-	free(cur);
+	mkreq_free();
 	if (failures)
 		fprintf(stderr, "%d check(s) failed\n", failures);
 	return failures ? 1 : 0;
