@@ -1115,6 +1115,8 @@ static void conn_process(struct worker *w, struct conn *c)
 {
 	for (;;) {
 		refill(w, c);
+		if (c->state == CS_CLOSING || c->state == CS_FREE)
+			return;
 		if (tls_handshaking(c)) {
 			/* Failing, closing or waiting for a turn or a buffer:
 			 * tls.c comes back. Else more handshake bytes. */
@@ -1161,6 +1163,8 @@ static void conn_process(struct worker *w, struct conn *c)
 	if (batch_flush(w, c))
 		return;
 	if (c->flags & CF_EOF) {
+		if (c->tls && tls_close_after(w, c))
+			return; /* our close_notify (or an alert) first */
 		conn_close(w, c);
 		return;
 	}

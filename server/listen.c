@@ -262,11 +262,13 @@ static void add_tls(struct listen_set *ls, const struct config *cfg)
 		if (ls->l[i].kind != LK_TCP)
 			continue;
 		struct listener *t = &ls->l[ls->n++];
+		char name[sizeof(t->name)];
+		snprintf(name, sizeof(name), "%.120s", ls->l[i].name);
 		*t = ls->l[i];
 		t->tls = true;
 		t->proxy = false; /* PROXY before TLS is not supported */
 		*port_of(&t->addr) = htons((uint16_t)cfg->tls_port);
-		snprintf(t->name, sizeof(t->name), "%s (HTTPS port %u)", ls->l[i].name, cfg->tls_port);
+		snprintf(t->name, sizeof(t->name), "%.120s (HTTPS port %u)", name, cfg->tls_port);
 	}
 	if (!cfg->http_off)
 		return;

@@ -432,7 +432,7 @@ static void print_banner(const struct server *srv, const struct worker *w, unsig
 		n += snprintf(extra + n, sizeof(extra) - (size_t)n, ", PROXY protocol on TCP");
 	if (srv->tls)
 		n += snprintf(extra + n, sizeof(extra) - (size_t)n,
-			      ", HTTPS on port %u (%u certificate%s, TLS %s+%s%s, %s)", cfg->tls_port,
+			      ", HTTPS on port %u (%u certificate%s, TLS %s+%s%s, %s)", listen_tls_port(&srv->listen),
 			      cfg->ntls_certs, cfg->ntls_certs == 1 ? "" : "s", cfg->tls_min ? "1.3" : "1.2",
 			      cfg->hsts ? ", HSTS" : "", cfg->redirect_https ? ", HTTP redirects" : "",
 			      ktls_probe());

@@ -286,20 +286,32 @@ static enum tls_fail fail_reason(void)
 	}
 }
 
+/* End c once its output is out. Never closes synchronously: callers of
+ * tls_send go on using c after it returns. With nothing to send, a NOP's
+ * completion does it. */
+static void close_soon(struct worker *w, struct conn *c)
+{
+	struct tls_conn *t = T(c);
+
+	t->flags |= TLS_CLOSE_AFTER;
+	submit(w, c);
+	if (!t->inflight) {
+		struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+		io_uring_prep_nop(sqe);
+		conn_tag(w, c, sqe, OP_TLS_SEND);
+		t->inflight = true;
+		t->inflight_end = t->out_sent;
+	}
+}
+
 /* Fatal: what OpenSSL wrote (an alert) goes out, then the connection
  * closes; no SSL call after this. */
 static void fail(struct worker *w, struct conn *c, enum tls_fail why)
 {
-	struct tls_conn *t = T(c);
-
 	tls_count_fail(w, c, why);
 	ERR_clear_error();
-	t->flags |= TLS_FAILED | TLS_CLOSE_AFTER;
-	submit(w, c);
-	if (!t->inflight) { /* nothing to say */
-		t->flags &= ~(uint32_t)TLS_CLOSE_AFTER;
-		conn_close(w, c);
-	}
+	T(c)->flags |= TLS_FAILED;
+	close_soon(w, c);
 }
 
 /* Plain HTTP on the HTTPS port: a plain-text 400 (as nginx answers), then
@@ -311,18 +323,13 @@ static void plain_400(struct worker *w, struct conn *c)
 	tls_count_fail(w, c, TF_PLAIN_HTTP);
 	t->flags |= TLS_FAILED;
 	if (!get_tbuf(w, t)) {
-		unwait(w, t);
-		conn_close(w, c);
-		return;
+		unwait(w, t); /* no buffer: just the close */
+	} else {
+		int n = https_plain_400(rbuf_addr(&w->tbufs, t->tbuf), w->tbufs.size);
+		if (n > 0)
+			t->out_len = (uint32_t)n;
 	}
-	int n = https_plain_400(rbuf_addr(&w->tbufs, t->tbuf), w->tbufs.size);
-	if (n <= 0) {
-		conn_close(w, c);
-		return;
-	}
-	t->out_len = (uint32_t)n;
-	t->flags |= TLS_CLOSE_AFTER;
-	submit(w, c);
+	close_soon(w, c);
 }
 
 /* Plaintext bytes for one SSL_write: whole records that fit the room. */
@@ -401,7 +408,8 @@ void tls_send(struct worker *w, struct conn *c, const char *p, uint32_t len, uns
 
 	if (t->qn == TLS_QMAX) { /* cannot happen: callers keep two at most */
 		log_err("worker %u: TLS send queue full; closing the connection", w->id);
-		conn_close(w, c);
+		t->flags |= TLS_FAILED;
+		close_soon(w, c);
 		return;
 	}
 	struct tls_ent *e = &t->q[(t->qhead + t->qn++) % TLS_QMAX];
@@ -478,7 +486,10 @@ void tls_sent(struct worker *w, struct conn *c, int res)
 	tls_pump(w, c);
 	if ((t->flags & TLS_CLOSE_AFTER) && !t->inflight && t->out_len == t->out_sent) {
 		t->flags &= ~(uint32_t)TLS_CLOSE_AFTER;
-		conn_end(w, c);
+		if (t->qn) /* failed with sends queued: they will never go */
+			conn_close(w, c);
+		else
+			conn_end(w, c);
 		return;
 	}
 	tls_idle(w, c);
@@ -579,11 +590,27 @@ int tls_read(struct worker *w, struct conn *c, char *dst, size_t room)
 	int err = SSL_get_error(t->ssl, r);
 	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
 		return 0;
-	/* close_notify (honoured: the end of input) or a broken record. */
-	if (err != SSL_ERROR_ZERO_RETURN)
+	/* close_notify (honoured: the end of input, answered with ours) or
+	 * a broken record. */
+	if (err == SSL_ERROR_ZERO_RETURN && !(t->flags & TLS_NOTIFIED)) {
+		t->flags |= TLS_NOTIFIED;
+		SSL_shutdown(t->ssl);
+	} else if (err != SSL_ERROR_ZERO_RETURN) {
 		t->flags |= TLS_FAILED;
+	}
 	ERR_clear_error();
 	return -1;
+}
+
+bool tls_close_after(struct worker *w, struct conn *c)
+{
+	struct tls_conn *t = T(c);
+
+	submit(w, c);
+	if (!t->inflight)
+		return false;
+	t->flags |= TLS_CLOSE_AFTER;
+	return true;
 }
 
 /* ---- the loop's leftovers -------------------------------------------------- */

@@ -120,6 +120,10 @@ void tls_idle(struct worker *w, struct conn *c);
  * queued (conn_end is called again once it is out). */
 bool tls_close_notify(struct worker *w, struct conn *c);
 
+/* The input ended: true when output is still going out (the close comes
+ * through conn_end once it is). */
+bool tls_close_after(struct worker *w, struct conn *c);
+
 /* The header timeout fired before the handshake finished: count it. */
 bool tls_handshaking(const struct conn *c);
 void tls_count_fail(struct worker *w, struct conn *c, enum tls_fail why);
