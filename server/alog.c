@@ -176,8 +176,6 @@ size_t alog_format(char *buf, size_t cap, unsigned format, const struct alog_ent
 			puts_(&o, e->tls_cipher ? e->tls_cipher : "");
 			puts_(&o, e->tls_resumed ? "\",\"resumed\":true" : "\",\"resumed\":false");
 			puts_(&o, e->ktls ? ",\"ktls\":true}" : ",\"ktls\":false}");
-		} else {
-			puts_(&o, ",\"tls\":null");
 		}
 		snprintf(ms, sizeof(ms), ",\"request_time\":%llu.%03u}",
 			 (unsigned long long)(e->msec / 1000), (unsigned)(e->msec % 1000));

@@ -140,7 +140,7 @@ struct config {
 	unsigned ntls_keys;
 	unsigned tls_min;          /* --tls-min=1.2|1.3 (0 or 1), default 1.2 */
 	unsigned hsts;             /* --hsts[=SECONDS], 0 = no header (default) */
-	unsigned tls_hs_per_turn;  /* --tls-handshakes-per-turn N, default 32 */
+	unsigned tls_hs_per_turn;  /* --tls-handshakes N, default 32 */
 };
 
 enum { REALIP_XFF = 0, REALIP_FORWARDED };

@@ -368,7 +368,7 @@ def test_bad_input():
 
 
 def test_many_handshakes():
-    s = TLSServer(["--tls-handshakes-per-turn", "1"])
+    s = TLSServer(["--tls-handshakes", "1"])
     results = []
 
     def one():
