@@ -419,7 +419,7 @@ static int setup(struct worker *w)
 		FAIL("allocating O_DIRECT buffers");
 	/* HTTPS: a response buffer's worth of plaintext encrypts into one
 	 * tbuf with room for the record overhead and the handshake's tail. */
-	ret = rbuf_init(&w->tbufs, w->srv->tls ? cfg->buf_count + 16 : 0,
+	ret = rbuf_init(&w->tbufs, w->srv->tls ? cfg->buf_count / 2 + 16 : 0,
 			(cfg->buf_size + 32 * 1024 + 4095) & ~(uint64_t)4095);
 	if (ret)
 		FAIL("allocating TLS send buffers");
@@ -432,6 +432,10 @@ static int setup(struct worker *w)
 	}
 	struct rbuf_pool *pools[] = { &w->bufs, &w->dbufs, &w->tbufs };
 	rbuf_register(&w->ring, pools, 3);
+	/* Under a tight RLIMIT_MEMLOCK the HTTP pools keep their registration
+	 * first: ciphertext goes by plain SEND either way. */
+	if (!w->bufs.registered && w->tbufs.count)
+		rbuf_register(&w->ring, pools, 2);
 	/* Without buffer rings, recv goes straight into the input buffer. */
 	if (w->srv->pbuf_ok)
 		pbuf_init(&w->pbufs, &w->ring, cfg->recv_bufs, (unsigned)cfg->recv_buf_size, 0);
