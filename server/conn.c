@@ -149,6 +149,15 @@ size_t conn_held_take(struct worker *w, struct conn *c, char *dst, size_t n)
 {
 	size_t got = 0;
 
+	if (c->tls && !w->pbufs.active) { /* plain recv: the ciphertext area */
+		char *cin = tls_cin(w, c);
+		got = n < c->tls->cin_len ? n : c->tls->cin_len;
+		memcpy(dst, cin, got);
+		memmove(cin, cin + got, c->tls->cin_len - got);
+		c->tls->cin_len -= (uint32_t)got;
+		return got;
+	}
+
 	while (got < n && c->held_head >= 0) {
 		unsigned bid = (unsigned)c->held_head;
 		size_t k = w->held_len[bid] - c->held_off;
@@ -166,6 +175,11 @@ size_t conn_held_take(struct worker *w, struct conn *c, char *dst, size_t n)
 
 size_t conn_held_peek(struct worker *w, struct conn *c, unsigned char *dst, size_t n)
 {
+	if (c->tls && !w->pbufs.active) {
+		n = n < c->tls->cin_len ? n : c->tls->cin_len;
+		memcpy(dst, tls_cin(w, c), n);
+		return n;
+	}
 	if (c->held_head < 0 || !n)
 		return 0;
 	unsigned bid = (unsigned)c->held_head;
@@ -259,6 +273,13 @@ void conn_rearm_recv(struct worker *w, struct conn *c)
 		io_uring_prep_recv_multishot(sqe, c->sock, NULL, 0, 0);
 		sqe->flags |= IOSQE_FIXED_FILE | IOSQE_BUFFER_SELECT;
 		sqe->buf_group = w->pbufs.bgid;
+	} else if (c->tls) {
+		if (c->tls->cin_len == w->in_size)
+			return; /* the handshake or the parser makes room first */
+		sqe = ring_sqe(&w->ring);
+		io_uring_prep_recv(sqe, c->sock, tls_cin(w, c) + c->tls->cin_len,
+				   w->in_size - c->tls->cin_len, 0);
+		sqe->flags |= IOSQE_FIXED_FILE;
 	} else {
 		if (!in_ensure(w, c) || c->in_len == w->in_size)
 			return;
@@ -1209,7 +1230,10 @@ static void on_recv(struct worker *w, struct conn *c, const struct io_uring_cqe 
 				return;
 			}
 		} else if (c->state != CS_LINGER) {
-			c->in_len += (uint32_t)res;
+			if (c->tls)
+				c->tls->cin_len += (uint32_t)res;
+			else
+				c->in_len += (uint32_t)res;
 		}
 	} else if (res == 0) {
 		c->flags |= CF_EOF;

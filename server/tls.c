@@ -33,6 +33,11 @@ static struct tls_conn *T(const struct conn *c)
 	return c->tls;
 }
 
+char *tls_cin(struct worker *w, struct conn *c)
+{
+	return w->tls_cin + (size_t)(c - w->conns) * w->in_size;
+}
+
 /* ---- the send buffer --------------------------------------------------- */
 
 static void wait_tbuf(struct worker *w, struct tls_conn *t)

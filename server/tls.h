@@ -77,8 +77,14 @@ struct tls_conn {
 	uint64_t cwritten, csent;   /* ciphertext bytes ever written / sent */
 	struct tls_ent q[TLS_QMAX];
 	uint8_t qhead, qn;
+	uint32_t cin_len;           /* without provided buffers: ciphertext in tls_cin() */
 	struct tls_conn *wait_next; /* tbuf or handshake wait list */
 };
+
+/* Without provided buffer rings (RINGSERVE_DISABLE=pbuf_ring, a tight
+ * RLIMIT_MEMLOCK) the recv of an HTTPS connection lands here, an
+ * input-sized area of its own, instead of in the held chain. */
+char *tls_cin(struct worker *w, struct conn *c);
 
 /* One-time setup of the BIO method; 0 or -ENOMEM. */
 int tls_global_init(void);

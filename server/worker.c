@@ -445,6 +445,16 @@ static int setup(struct worker *w)
 	ret = alloc_conns(w);
 	if (ret)
 		FAIL("allocating connection state");
+	if (w->srv->tls && !w->pbufs.active) {
+		/* Touched only where used, like the input buffers. */
+		w->tls_cin = mmap(NULL, (size_t)w->nconns * w->in_size, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		ret = -ENOMEM;
+		if (w->tls_cin == MAP_FAILED) {
+			w->tls_cin = NULL;
+			FAIL("allocating TLS input buffers");
+		}
+	}
 	ret = fcache_init(&w->fcache, cfg->cache_entries, cfg->cache_file_size,
 			  cfg->cache_validity, fcache_close_fd, w);
 	if (ret)
@@ -490,6 +500,8 @@ static void teardown(struct worker *w)
 	rbuf_free(&w->dbufs);
 	rbuf_free(&w->tbufs);
 	free(w->tlsc);
+	if (w->tls_cin)
+		munmap(w->tls_cin, (size_t)w->nconns * w->in_size);
 	if (w->in_arena && w->in_arena != MAP_FAILED)
 		munmap(w->in_arena, (size_t)w->nconns * w->in_size);
 	free(w->conns);

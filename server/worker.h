@@ -284,6 +284,7 @@ struct worker {
 	struct tls_conn *tlsc;   /* per connection, used by those on HTTPS listeners */
 	struct tls_conn *tls_tbuf_wait, *tls_hs_wait; /* waiting for a tbuf / a turn */
 	unsigned tls_hs_budget;  /* handshake steps left this loop turn */
+	char *tls_cin;           /* without provided buffers: ciphertext input per connection */
 
 	struct http_request req; /* scratch: one request is parsed at a time */
 	struct conn *req_conn;   /* whose request req holds now */

@@ -210,6 +210,25 @@ def test_direct_path():
     s.stop()
 
 
+def test_no_buffer_ring():
+    # Plain recv into an area of the connection's own instead of provided
+    # buffers (the fallback for kernels or limits without buffer rings).
+    s = TLSServer(env=dict(os.environ, RINGSERVE_DISABLE="pbuf_ring"))
+    check("no buffer ring" in s.stderr_text(), "pbuf_ring not disabled")
+    for path in ("/small.txt", "/big.bin", "/small.txt"):
+        rc, out, err = curl(s, path)
+        check(rc == 0 and out == files[path[1:]], "no buffer ring %s: %s" % (path, err))
+    t = tls_sock(s)
+    t.sendall(b"GET /small.txt HTTP/1.1\r\nHost: localhost\r\n\r\n" * 3 +
+              b"GET /big.bin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+    r = parse_responses(read_until_close(t))
+    check(len(r) == 4 and r[3][2] == files["big.bin"], "no buffer ring, pipelined: %d" % len(r))
+    c = socket.create_connection(("127.0.0.1", s.tport), timeout=TMO)
+    c.sendall(b"GET / HTTP/1.1\r\n\r\n")
+    check(read_until_close(c).startswith(b"HTTP/1.1 400"), "no buffer ring: plain HTTP")
+    s.stop()
+
+
 def test_versions():
     out = s_client(srv, "-tls1_3")
     check("TLSv1.3" in out and negotiated(out), "TLS 1.3 refused: %s" % out[-600:])
@@ -536,7 +555,8 @@ def test_log_and_metrics():
     check(mp, "metrics port")
 
 
-run_timed([test_curl_bytes, test_curl_range_head_keepalive, test_direct_path, test_versions,
+run_timed([test_curl_bytes, test_curl_range_head_keepalive, test_direct_path, test_no_buffer_ring,
+           test_versions,
            test_alpn, test_sni, test_resumption, test_pipelined, test_close_notify,
            test_bad_input, test_many_handshakes, test_limit_rate, test_reload,
            test_redirect_hsts, test_https_only, test_options, test_log_and_metrics])
