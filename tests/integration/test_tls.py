@@ -476,6 +476,31 @@ def test_redirect_hsts():
     s.stop()
 
 
+def test_site_rules():
+    # The site rules answer over HTTPS as over HTTP: Basic auth (verified
+    # off the ring, the answer resumed), an error page, an extra header.
+    hp = subprocess.run(["openssl", "passwd", "-5", "-salt", "saltsalt", "pw"],
+                        stdout=subprocess.PIPE, timeout=TMO).stdout.decode().strip()
+    auth = os.path.join(base, "htpasswd")
+    with open(auth, "w") as f:
+        f.write("alice:%s\n" % hp)
+    with open(os.path.join(root, "e404.html"), "wb") as f:
+        f.write(b"<p>custom 404</p>\n")
+    s = TLSServer(["--auth-file", auth, "--auth-path", "/dir", "--error-page", "404=/e404.html",
+                   "--header", "X-Site: tls"])
+    rc, out, _ = curl(s, "/dir/a.txt", "-o", "/dev/null", "-w", "%{http_code}")
+    check(out == b"401", "no credentials over HTTPS: %r" % out)
+    rc, out, err = curl(s, "/dir/a.txt", "-u", "alice:pw")
+    check(rc == 0 and out == files["dir/a.txt"], "Basic auth over HTTPS: %r %s" % (out, err))
+    rc, out, _ = curl(s, "/missing", "-D", "-")
+    check(b" 404 " in out and out.endswith(b"<p>custom 404</p>\n"), "error page over HTTPS: %r"
+          % out[-200:])
+    rc, out, _ = curl(s, "/small.txt", "-D", "-")
+    check(b"X-Site: tls\r\n" in out and out.endswith(files["small.txt"]), "--header over HTTPS")
+    s.stop()
+    os.unlink(os.path.join(root, "e404.html"))
+
+
 def test_https_only():
     s = TLSServer(http=False, ready_re=re.compile(r"listening on 127\.0\.0\.1:(\d+) \(https\)"))
     check(s.tport and "listening on 127.0.0.1:%d (https), root" % s.tport in s.stderr_text(),
@@ -559,4 +584,4 @@ run_timed([test_curl_bytes, test_curl_range_head_keepalive, test_direct_path, te
            test_versions,
            test_alpn, test_sni, test_resumption, test_pipelined, test_close_notify,
            test_bad_input, test_many_handshakes, test_limit_rate, test_reload,
-           test_redirect_hsts, test_https_only, test_options, test_log_and_metrics])
+           test_redirect_hsts, test_site_rules, test_https_only, test_options, test_log_and_metrics])
