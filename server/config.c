@@ -1500,6 +1500,25 @@ static int apply_file(struct config *cfg, const struct cmdline_scan *sc, FILE *e
 	return r;
 }
 
+/* An HTTP listener on the HTTPS port: with SO_REUSEPORT both would bind
+ * and the kernel would split the clients between them. */
+static bool tls_port_clash(const struct config *cfg)
+{
+	if (!cfg->tls_on || cfg->http_off || !cfg->tls_port)
+		return false;
+	if (!cfg->nbinds)
+		return cfg->port == cfg->tls_port;
+	for (unsigned i = 0; i < cfg->nbinds; i++) {
+		const struct sockaddr_storage *ss = &cfg->binds[i].addr;
+		unsigned port = ss->ss_family == AF_INET ? ntohs(((const struct sockaddr_in *)ss)->sin_port)
+			      : ss->ss_family == AF_INET6 ? ntohs(((const struct sockaddr_in6 *)ss)->sin6_port)
+							  : 0;
+		if (port == cfg->tls_port)
+			return true;
+	}
+	return false;
+}
+
 /* The HTTPS options only make sense together. */
 static int tls_check(const struct config *cfg, FILE *err)
 {
@@ -1518,6 +1537,8 @@ static int tls_check(const struct config *cfg, FILE *err)
 		msg = "--port off needs --tls-port (nothing would listen)";
 	else if (cfg->http_off && cfg->redirect_https)
 		msg = "--redirect-https needs the HTTP listener (not --port off)";
+	else if (tls_port_clash(cfg))
+		msg = "--tls-port must differ from the HTTP port (-p, or a -b ADDR:PORT)";
 	if (msg)
 		fprintf(err, PROG ": %s\n", msg);
 	return msg ? 2 : 0;

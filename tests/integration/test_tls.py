@@ -526,6 +526,15 @@ def test_options():
     check(rc == 2 and "--tls-min" in err, "bad --tls-min: %d %s" % (rc, err))
     rc, _, err = run_bin("--tls-port", "70000", root)
     check(rc == 2 and "--tls-port" in err, "bad --tls-port: %d %s" % (rc, err))
+    for args in (["-p", "8443"], ["-b", "127.0.0.1:8443"]):
+        rc, _, err = run_bin(*args, "--tls-port", "8443", "--tls-cert", P("rsa.crt"),
+                             "--tls-key", P("rsa.key"), "--check-config", root)
+        check(rc == 2 and "--tls-port" in err, "HTTP and HTTPS on one port %s: %d %s"
+              % (args, rc, err))
+    rc, out, err = run_bin("-p", "off", "--tls-port", "8443", "--tls-cert", P("rsa.crt"),
+                           "--tls-key", P("rsa.key"), "--check-config", root)
+    check(rc == 0 and "port = off" in out and "tls-port = 8443" in out,
+          "-p off read back: %d %s %s" % (rc, out[:200], err))
     rc, _, err = run_bin("--hsts=abc", root)
     check(rc == 2 and "--hsts" in err, "bad --hsts: %d %s" % (rc, err))
     rc, _, err = run_bin("-p", "off", root)
