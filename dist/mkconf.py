@@ -21,6 +21,9 @@ EXAMPLES = {
     "auth-path": ("/private", None),
     "error-page": ("404=/404.html", None),
     "threads": ("4", None),
+    "tls-port": ("443", "default: no HTTPS listener"),
+    "tls-cert": ("/etc/ringserve/tls/cert.pem", None),
+    "tls-key": ("/etc/ringserve/tls/key.pem", None),
 }
 
 

@@ -169,6 +169,14 @@ size_t alog_format(char *buf, size_t cap, unsigned format, const struct alog_ent
 		put_field(&o, e->referer, e->referer_len, HDR_MAX, true);
 		puts_(&o, ",\"user_agent\":");
 		put_field(&o, e->agent, e->agent_len, HDR_MAX, true);
+		if (e->tls_version) {
+			puts_(&o, ",\"tls\":{\"version\":\"");
+			puts_(&o, e->tls_version);
+			puts_(&o, "\",\"cipher\":\"");
+			puts_(&o, e->tls_cipher ? e->tls_cipher : "");
+			puts_(&o, e->tls_resumed ? "\",\"resumed\":true" : "\",\"resumed\":false");
+			puts_(&o, e->ktls ? ",\"ktls\":true}" : ",\"ktls\":false}");
+		}
 		snprintf(ms, sizeof(ms), ",\"request_time\":%llu.%03u}",
 			 (unsigned long long)(e->msec / 1000), (unsigned)(e->msec % 1000));
 		puts_(&o, ms);

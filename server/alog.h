@@ -59,6 +59,9 @@ struct alog_entry {
 	unsigned status;
 	uint64_t bytes;       /* body bytes sent */
 	uint64_t msec;        /* from the request's arrival to the last byte */
+	const char *tls_version, *tls_cipher; /* HTTPS (json format), else NULL */
+	bool tls_resumed;
+	bool ktls;
 };
 
 struct alog {

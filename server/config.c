@@ -42,6 +42,7 @@ enum kind {
 	K_PREFIX,  /* --auth-path, appended to a list */
 	K_PATH,    /* a file under ROOT, "/..." (sitepath_normalize), or "" for none */
 	K_ERRPAGE, /* --error-page CODE=PATH, appended to a list */
+	K_FILES,   /* --tls-cert/--tls-key: a path appended to a list */
 	K_BIND,    /* address; appended to a list; kinds up to here take an argument */
 	K_FLAG,    /* no argument: stores spec.min into an int field */
 	K_HELP,
@@ -64,6 +65,7 @@ enum {
 	O_AUTHFILE, O_AUTHREALM, O_AUTHPATH, O_AUTHTHREADS, O_AUTHQUEUE, O_AUTHTTL,
 	O_AUTHCACHE, O_AUTHFAIL, O_AUTHFAILTAB,
 	O_FALLBACK, O_ERRPAGE, O_CLEANURLS,
+	O_TLSPORT, O_TLSCERT, O_TLSKEY, O_TLSMIN, O_HSTS, O_REDIRHTTPS, O_TLSHS,
 };
 
 struct spec {
@@ -93,7 +95,7 @@ static const struct spec specs[] = {
 	{ O_ROOT, "root", K_STR, 0, 4096, P(root), "DIR",
 	  "serve the files under DIR, like the ROOT operand", NULL },
 	{ 'p', "port", K_UINT, 0, 65535, U(port), "PORT",
-	  "TCP port; 0 lets the kernel pick", NULL },
+	  "TCP port; 0 lets the kernel pick; off: no HTTP listener (HTTPS only)", NULL },
 	{ 'b', "bind", K_BIND, 0, 0, NONE, "ADDR",
 	  "listen on ADDR (IPv4, IPv6, [IPv6]; :PORT overrides -p) or unix:PATH; repeatable", NULL },
 	{ 't', "threads", K_UINT, 1, 1024, U(threads), "N",
@@ -235,6 +237,20 @@ static const struct spec specs[] = {
 	  "send PATH as the body of error CODE (404, 4xx, 5xx...); repeatable", NULL },
 	{ O_CLEANURLS, "clean-urls", K_FLAG, 1, 0, U(clean_urls), NULL,
 	  "serve /about from about.html; /about.html gets 308 to /about", NULL },
+	{ O_TLSPORT, "tls-port", K_UINT, 0, 65535, U(tls_port), "PORT",
+	  "HTTPS listener on the -b addresses (0 lets the kernel pick); none unless given", NULL },
+	{ O_TLSCERT, "tls-cert", K_FILES, 0, CONFIG_TLS_PAIRS_MAX, NONE, "FILE",
+	  "PEM certificate (and chain) for HTTPS; repeatable, paired with --tls-key in order", NULL },
+	{ O_TLSKEY, "tls-key", K_FILES, 0, CONFIG_TLS_PAIRS_MAX, NONE, "FILE",
+	  "PEM private key of the --tls-cert at the same position; repeatable", NULL },
+	{ O_TLSMIN, "tls-min", K_ENUM, 0, 1, U(tls_min), "VERSION",
+	  "oldest TLS version accepted", "1.2|1.3" },
+	{ O_HSTS, "hsts", K_UINT, 0, 1000000000, U(hsts), "SECONDS",
+	  "Strict-Transport-Security max-age on HTTPS responses (0: none)", "31536000" },
+	{ O_REDIRHTTPS, "redirect-https", K_FLAG, 1, 0, U(redirect_https), NULL,
+	  "the HTTP listener answers every request with 308 to the same target on HTTPS", NULL },
+	{ O_TLSHS, "tls-handshakes", K_UINT, 1, 65536, U(tls_hs_per_turn), "N",
+	  "TLS handshake steps per worker per loop turn (more wait a turn)", NULL },
 	{ O_SFMIN, "sendfile-min", K_SIZE, 0, 1024 * GIB, S(sendfile_min), "SIZE",
 	  "bodies this large in the page cache go by sendfile from the worker", NULL },
 	{ O_TRANSFER, "transfer", K_ENUM, 0, 4, U(transfer), "PATH",
@@ -356,6 +372,7 @@ static void set_defaults(struct config *cfg)
 	cfg->auth_fail_limit = 10;
 	cfg->auth_fail_clients = 4096;
 	cfg->fallback = "";
+	cfg->tls_hs_per_turn = 32;
 }
 
 /* ---- numbers ---- */
@@ -463,6 +480,10 @@ static void fmt_range(char *buf, size_t n, const struct spec *sp)
 
 	if (sp->kind == K_BIND) {
 		snprintf(buf, n, "an IPv4 or IPv6 address, ADDR:PORT, [IPv6]:PORT or unix:PATH");
+		return;
+	}
+	if (sp->kind == K_FILES) {
+		snprintf(buf, n, "a file name");
 		return;
 	}
 	if (sp->kind == K_CIDR) {
@@ -609,7 +630,7 @@ static void usage(FILE *out)
 				"%d times\n", "", CONFIG_BINDS_MAX);
 			continue;
 		}
-		if (sp->kind == K_CIDR) {
+		if (sp->kind == K_CIDR || sp->kind == K_FILES) {
 			fprintf(out, "  %-30s   default none, at most %llu times\n", "",
 				(unsigned long long)sp->max);
 			continue;
@@ -729,6 +750,14 @@ void config_print(const struct config *cfg, FILE *out)
 		case K_UINT:
 		case K_SIZE:
 		case K_POW2:
+			if (sp->val == 'p' && cfg->http_off) {
+				fprintf(out, "%s = off\n", sp->name);
+				break;
+			}
+			if (sp->val == O_TLSPORT && !cfg->tls_on) {
+				fprintf(out, "# %s: off\n", sp->name);
+				break;
+			}
 			fmt_value(v, sizeof(v), sp, get_field(cfg, sp));
 			fprintf(out, "%s = %s\n", sp->name, v);
 			break;
@@ -761,6 +790,15 @@ void config_print(const struct config *cfg, FILE *out)
 			unsigned nv = sp->kind == K_HEADER ? cfg->nheaders : cfg->ncors;
 			for (unsigned k = 0; k < nv; k++)
 				print_str(out, sp->name, vals[k]);
+			if (!nv)
+				fprintf(out, "# %s: none\n", sp->name);
+			break;
+		}
+		case K_FILES: {
+			const char *const *fv = sp->val == O_TLSCERT ? cfg->tls_certs : cfg->tls_keys;
+			unsigned nv = sp->val == O_TLSCERT ? cfg->ntls_certs : cfg->ntls_keys;
+			for (unsigned k = 0; k < nv; k++)
+				print_str(out, sp->name, fv[k]);
 			if (!nv)
 				fprintf(out, "# %s: none\n", sp->name);
 			break;
@@ -1138,6 +1176,19 @@ static int handle(struct config *cfg, int c, char **argv, FILE *out, FILE *err)
 		return set_path(cfg, sp, optarg) ? bad_value(err, sp, optarg) : 0;
 	case K_ERRPAGE:
 		return add_error_page(cfg, sp, optarg, err);
+	case K_FILES: {
+		const char **v = sp->val == O_TLSCERT ? cfg->tls_certs : cfg->tls_keys;
+		unsigned *nv = sp->val == O_TLSCERT ? &cfg->ntls_certs : &cfg->ntls_keys;
+		if (*nv == sp->max) {
+			fprintf(err, PROG ": --%s may be given at most %llu times\n", sp->name,
+				(unsigned long long)sp->max);
+			return 2;
+		}
+		if (!optarg[0] || strlen(optarg) > 4096)
+			return bad_value(err, sp, optarg);
+		v[(*nv)++] = optarg;
+		return 0;
+	}
 	case K_OCTAL:
 		if (parse_octal(optarg, sp->max, (unsigned *)field_ptr(cfg, sp)))
 			return bad_value(err, sp, optarg);
@@ -1149,6 +1200,12 @@ static int handle(struct config *cfg, int c, char **argv, FILE *out, FILE *err)
 		return 0;
 	default: {
 		const char *v = optarg ? optarg : sp->choices;
+		if (sp->val == 'p') /* -p off: no HTTP listener (HTTPS only) */
+			cfg->http_off = strcmp(v, "off") == 0;
+		if (sp->val == 'p' && cfg->http_off)
+			return 0;
+		if (sp->val == O_TLSPORT)
+			cfg->tls_on = 1;
 		return set_number(cfg, sp, v) ? bad_value(err, sp, v) : 0;
 	}
 	}
@@ -1443,6 +1500,50 @@ static int apply_file(struct config *cfg, const struct cmdline_scan *sc, FILE *e
 	return r;
 }
 
+/* An HTTP listener on the HTTPS port: with SO_REUSEPORT both would bind
+ * and the kernel would split the clients between them. */
+static bool tls_port_clash(const struct config *cfg)
+{
+	if (!cfg->tls_on || cfg->http_off || !cfg->tls_port)
+		return false;
+	if (!cfg->nbinds)
+		return cfg->port == cfg->tls_port;
+	for (unsigned i = 0; i < cfg->nbinds; i++) {
+		const struct sockaddr_storage *ss = &cfg->binds[i].addr;
+		unsigned port = ss->ss_family == AF_INET ? ntohs(((const struct sockaddr_in *)ss)->sin_port)
+			      : ss->ss_family == AF_INET6 ? ntohs(((const struct sockaddr_in6 *)ss)->sin6_port)
+							  : 0;
+		if (port == cfg->tls_port)
+			return true;
+	}
+	return false;
+}
+
+/* The HTTPS options only make sense together. */
+static int tls_check(const struct config *cfg, FILE *err)
+{
+	const char *msg = NULL;
+
+	if (cfg->ntls_certs != cfg->ntls_keys)
+		msg = cfg->ntls_certs > cfg->ntls_keys ? "--tls-cert needs a --tls-key for each certificate"
+						       : "--tls-key needs a --tls-cert for each key";
+	else if (cfg->tls_on && !cfg->ntls_certs)
+		msg = "--tls-port needs --tls-cert and --tls-key";
+	else if (!cfg->tls_on && cfg->ntls_certs)
+		msg = "--tls-cert needs --tls-port";
+	else if (!cfg->tls_on && cfg->redirect_https)
+		msg = "--redirect-https needs --tls-port";
+	else if (!cfg->tls_on && cfg->http_off)
+		msg = "--port off needs --tls-port (nothing would listen)";
+	else if (cfg->http_off && cfg->redirect_https)
+		msg = "--redirect-https needs the HTTP listener (not --port off)";
+	else if (tls_port_clash(cfg))
+		msg = "--tls-port must differ from the HTTP port (-p, or a -b ADDR:PORT)";
+	if (msg)
+		fprintf(err, PROG ": %s\n", msg);
+	return msg ? 2 : 0;
+}
+
 int config_parse(struct config *cfg, int argc, char **argv, FILE *out, FILE *err)
 {
 	struct cmdline_scan sc;
@@ -1496,6 +1597,8 @@ int config_parse(struct config *cfg, int argc, char **argv, FILE *out, FILE *err
 		else
 			((struct sockaddr_in6 *)&b->addr)->sin6_port = htons((uint16_t)cfg->port);
 	}
+	if (tls_check(cfg, err))
+		return 2;
 	for (unsigned i = 0; i < cfg->nbinds; i++)
 		for (unsigned j = 0; j < i; j++)
 			if (same_bind(&cfg->binds[i], &cfg->binds[j])) {

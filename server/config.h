@@ -16,6 +16,7 @@
 #define CONFIG_BINDS_MAX 32    /* -b given at most this often */
 #define CONFIG_TRUSTED_MAX 64  /* --trusted-proxy given at most this often */
 #define CONFIG_AUTH_PATHS_MAX 32 /* --auth-path given at most this often */
+#define CONFIG_TLS_PAIRS_MAX 16 /* --tls-cert/--tls-key pairs (TLSCTX_PAIRS_MAX) */
 
 /* One -b: an IP address (the port from -p unless it has its own) or
  * unix:PATH. */
@@ -127,6 +128,19 @@ struct config {
 	struct sitepath_page error_pages[SITEPATH_PAGES_MAX]; /* --error-page CODE=PATH, repeatable */
 	unsigned nerror_pages;
 	int clean_urls;            /* --clean-urls: /about from about.html, which gets 308 */
+
+	/* HTTPS (tls.c, tlsctx.c) */
+	unsigned tls_port;         /* --tls-port PORT, 0..65535 (0: kernel picks) */
+	int tls_on;                /* --tls-port was given: HTTPS listeners */
+	int http_off;              /* -p off: no HTTP listener */
+	int redirect_https;        /* --redirect-https: HTTP answers 308 to https:// */
+	const char *tls_certs[CONFIG_TLS_PAIRS_MAX]; /* --tls-cert, in order */
+	unsigned ntls_certs;
+	const char *tls_keys[CONFIG_TLS_PAIRS_MAX];  /* --tls-key, paired by position */
+	unsigned ntls_keys;
+	unsigned tls_min;          /* --tls-min=1.2|1.3 (0 or 1), default 1.2 */
+	unsigned hsts;             /* --hsts[=SECONDS], 0 = no header (default) */
+	unsigned tls_hs_per_turn;  /* --tls-handshakes N, default 32 */
 };
 
 enum { REALIP_XFF = 0, REALIP_FORWARDED };

@@ -34,6 +34,7 @@
 #include "sendfile.h"
 #include "serve.h"
 #include "site.h"
+#include "tls.h"
 
 #define HELD_MAX 256 /* provided buffers one connection may pin before we give up on it */
 
@@ -126,9 +127,76 @@ static void held_pop(struct worker *w, struct conn *c)
 	pbuf_put(&w->pbufs, (unsigned)bid);
 }
 
+/* TLS: the handshake, then decrypted bytes into the input buffer. */
+static void tls_refill(struct worker *w, struct conn *c)
+{
+	if (tls_handshake(w, c) != 1)
+		return;
+	while (in_ensure(w, c) && c->in_len < w->in_size) {
+		int n = tls_read(w, c, conn_in(w, c) + c->in_len, w->in_size - c->in_len);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			c->flags |= CF_EOF; /* close_notify or a bad record */
+			break;
+		}
+		c->in_len += (uint32_t)n;
+	}
+	tls_pump(w, c); /* what reading wrote (alerts, tickets) */
+}
+
+size_t conn_held_take(struct worker *w, struct conn *c, char *dst, size_t n)
+{
+	size_t got = 0;
+
+	if (c->tls && !w->pbufs.active) { /* plain recv: the ciphertext area */
+		char *cin = tls_cin(w, c);
+		got = n < c->tls->cin_len ? n : c->tls->cin_len;
+		memcpy(dst, cin, got);
+		memmove(cin, cin + got, c->tls->cin_len - got);
+		c->tls->cin_len -= (uint32_t)got;
+		return got;
+	}
+
+	while (got < n && c->held_head >= 0) {
+		unsigned bid = (unsigned)c->held_head;
+		size_t k = w->held_len[bid] - c->held_off;
+
+		if (k > n - got)
+			k = n - got;
+		memcpy(dst + got, pbuf_addr(&w->pbufs, bid) + c->held_off, k);
+		got += k;
+		c->held_off += (uint32_t)k;
+		if (c->held_off == w->held_len[bid])
+			held_pop(w, c);
+	}
+	return got;
+}
+
+size_t conn_held_peek(struct worker *w, struct conn *c, unsigned char *dst, size_t n)
+{
+	if (c->tls && !w->pbufs.active) {
+		n = n < c->tls->cin_len ? n : c->tls->cin_len;
+		memcpy(dst, tls_cin(w, c), n);
+		return n;
+	}
+	if (c->held_head < 0 || !n)
+		return 0;
+	unsigned bid = (unsigned)c->held_head;
+	size_t k = w->held_len[bid] - c->held_off;
+
+	k = k < n ? k : n;
+	memcpy(dst, pbuf_addr(&w->pbufs, bid) + c->held_off, k);
+	return k;
+}
+
 /* Move held provided buffers into the input buffer while it has room. */
 static void refill(struct worker *w, struct conn *c)
 {
+	if (c->tls) {
+		tls_refill(w, c);
+		return;
+	}
 	while (c->held_head >= 0 && in_ensure(w, c) && c->in_len < w->in_size) {
 		unsigned bid = (unsigned)c->held_head;
 		size_t n = w->held_len[bid] - c->held_off;
@@ -158,6 +226,18 @@ static void cancel_recv(struct worker *w, struct conn *c)
  * and stop receiving until the backlog is consumed. */
 static int take_input(struct worker *w, struct conn *c, unsigned bid, unsigned len)
 {
+	/* TLS: ciphertext waits in the held chain, where OpenSSL reads it
+	 * (tls.c's BIO); a backlog while a response is out stops the recv. */
+	if (c->tls) {
+		if (c->held_count >= HELD_MAX) {
+			pbuf_put(&w->pbufs, bid);
+			return -ENOBUFS;
+		}
+		held_push(w, c, bid, len);
+		if (c->held_count > 4 && (c->flags & CF_RECV_ARMED) && !(c->flags & CF_RECV_STOP))
+			cancel_recv(w, c);
+		return 0;
+	}
 	if (c->held_head < 0 && in_ensure(w, c) && w->in_size - c->in_len >= len) {
 		memcpy(conn_in(w, c) + c->in_len, pbuf_addr(&w->pbufs, bid), len);
 		c->in_len += len;
@@ -193,6 +273,13 @@ void conn_rearm_recv(struct worker *w, struct conn *c)
 		io_uring_prep_recv_multishot(sqe, c->sock, NULL, 0, 0);
 		sqe->flags |= IOSQE_FIXED_FILE | IOSQE_BUFFER_SELECT;
 		sqe->buf_group = w->pbufs.bgid;
+	} else if (c->tls) {
+		if (c->tls->cin_len == w->in_size)
+			return; /* the handshake or the parser makes room first */
+		sqe = ring_sqe(&w->ring);
+		io_uring_prep_recv(sqe, c->sock, tls_cin(w, c) + c->tls->cin_len,
+				   w->in_size - c->tls->cin_len, 0);
+		sqe->flags |= IOSQE_FIXED_FILE;
 	} else {
 		if (!in_ensure(w, c) || c->in_len == w->in_size)
 			return;
@@ -235,6 +322,11 @@ void conn_accepted(struct worker *w, int fd, const struct sockaddr *sa, unsigned
 	stat_add(&w->st.accepted, 1);
 	timer_node_init(&c->tn);
 	timer_set(w, c, TK_HEADER, w->cfg->header_timeout);
+	/* HTTPS: the handshake is bounded by the header timeout too. */
+	if (w->srv->listen.l[lst].tls && tls_attach(w, c) < 0) {
+		conn_close(w, c);
+		return;
+	}
 	conn_rearm_recv(w, c);
 }
 
@@ -318,6 +410,11 @@ static void log_request(struct worker *w, struct conn *c, unsigned status)
 		e.req_len++;
 	header_field(req, "referer", &e.referer, &e.referer_len);
 	header_field(req, "user-agent", &e.agent, &e.agent_len);
+	if (c->tls) {
+		e.tls_version = tls_version(c);
+		e.tls_cipher = tls_cipher(c);
+		e.tls_resumed = tls_resumed(c);
+	}
 	alog_write(&w->alog, &e, w->date_sec);
 }
 
@@ -339,6 +436,8 @@ static void conn_free(struct worker *w, struct conn *c)
 	if (c->flags & CF_RESP)
 		resp_end(w, c);
 	stat_add(&w->st.closed, 1);
+	if (c->tls)
+		tls_detach(w, c);
 	if (c->flags & CF_DIRECT)
 		direct_release(w, c);
 	release_file(w, c);
@@ -378,6 +477,8 @@ void conn_close(struct worker *w, struct conn *c)
 	if (c->flags & CF_NOBUF)
 		list_remove(&w->nobuf_head, c, offsetof(struct conn, nobuf_next));
 	pace_cancel(w, c);
+	if (c->tls)
+		tls_abort(w, c); /* queued sends are no longer pending */
 	c->state = CS_CLOSING;
 	if (c->pending == 0) {
 		conn_free(w, c);
@@ -404,6 +505,12 @@ void conn_close(struct worker *w, struct conn *c)
  * triggered by unread input (lingering close). */
 static void conn_linger(struct worker *w, struct conn *c)
 {
+	/* HTTPS: close_notify first; tls_sent comes back here once it is out. */
+	if (c->tls && !(c->flags & CF_EOF) && tls_close_notify(w, c)) {
+		c->state = CS_SEND; /* input waits; the send timeout bounds it */
+		timer_set(w, c, TK_SEND, w->cfg->send_timeout);
+		return;
+	}
 	if ((c->flags & CF_EOF) || w->cfg->linger_timeout == 0) {
 		conn_close(w, c);
 		return;
@@ -435,6 +542,8 @@ static void release_response(struct worker *w, struct conn *c)
 		rbuf_put(&w->bufs, c->buf);
 		c->buf = -1;
 	}
+	if (c->tls)
+		tls_idle(w, c);
 	free(c->heap);
 	c->heap = NULL;
 	c->nparts = c->part = 0;
@@ -480,6 +589,7 @@ struct resp_conn conn_resp_ctx(struct worker *w, struct conn *c)
 		.keep_alive = (c->flags & CF_KEEPALIVE) != 0,
 		.minor = (c->flags & CF_HTTP10) ? 0 : 1,
 		.opts = &w->srv->resp,
+		.hsts = c->tls ? w->srv->hsts : NULL,
 	};
 	headers_resp(w, c, &rc);
 	return rc;
@@ -489,6 +599,10 @@ struct resp_conn conn_resp_ctx(struct worker *w, struct conn *c)
 static void send_buf(struct worker *w, struct conn *c, int32_t buf, uint32_t from, uint32_t to,
 		     unsigned op)
 {
+	if (c->tls) {
+		tls_send(w, c, rbuf_addr(&w->bufs, buf) + from, to - from, op, to - from);
+		return;
+	}
 	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
 
 	io_uring_prep_send(sqe, c->sock, rbuf_addr(&w->bufs, buf) + from, to - from,
@@ -624,6 +738,8 @@ static void on_batch(struct worker *w, struct conn *c, int res)
 	rbuf_put(&w->bufs, c->obuf);
 	c->obuf = -1;
 	c->olen = c->ooff = 0;
+	if (c->tls)
+		tls_idle(w, c);
 	timer_del(&c->tn);
 	if (c->flags & CF_CLOSE_AFTER) {
 		conn_linger(w, c);
@@ -644,6 +760,17 @@ void conn_send_mem(struct worker *w, struct conn *c, size_t head, const char *bo
 {
 	if (batch_take(w, c, head, body, blen))
 		return;
+	/* HTTPS: encrypted straight from the cache, no copy into the buffer. */
+	if (c->tls && blen && !pace_wanted(w, blen)) {
+		c->flags &= (uint32_t)~CF_PACED;
+		c->state = CS_SEND;
+		c->send_off = 0;
+		c->send_len = (uint32_t)(head + blen);
+		timer_set(w, c, TK_SEND, w->cfg->send_timeout);
+		tls_send(w, c, rbuf_addr(&w->bufs, c->buf), (uint32_t)head, 0, 0);
+		tls_send(w, c, body, (uint32_t)blen, OP_SEND, c->send_len);
+		return;
+	}
 	if (blen)
 		memcpy(rbuf_addr(&w->bufs, c->buf) + head, body, blen);
 	/* Paced when the body outlasts --limit-rate-after; never a head, an
@@ -659,6 +786,13 @@ bool conn_take_buf(struct worker *w, struct conn *c)
 {
 	if (c->buf >= 0)
 		return true;
+	/* HTTPS: the ciphertext buffer too (tls.c waits and resumes c). */
+	if (c->tls && !tls_take_tbuf(w, c)) {
+		if (conn_defer(w, c))
+			return false;
+		c->state = CS_WAITBUF;
+		return false;
+	}
 	c->buf = rbuf_get(&w->bufs);
 	if (c->buf >= 0)
 		return true;
@@ -701,11 +835,20 @@ static void prep_file_read(struct worker *w, struct conn *c, struct io_uring_sqe
 		io_uring_prep_read_fixed(sqe, c->file, dst, len, off, (int)w->bufs.index);
 	else
 		io_uring_prep_read(sqe, c->file, dst, len, off);
-	sqe->flags |= IOSQE_IO_LINK;
+	/* HTTPS: the send cannot be linked (the bytes are encrypted in
+	 * between): it waits in tls.c for this read's completion. */
+	if (c->tls)
+		tls_hold_next(c);
+	else
+		sqe->flags |= IOSQE_IO_LINK;
 }
 
 void conn_send_head(struct worker *w, struct conn *c, unsigned op, unsigned sqe_flags)
 {
+	if (c->tls) {
+		tls_send(w, c, rbuf_addr(&w->bufs, c->buf), c->send_len, op, c->send_len);
+		return;
+	}
 	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
 	/* Paced, the body's first chunk may be a pacing interval away. */
 	int more = (c->flags & CF_PACED) ? 0 : MSG_MORE;
@@ -791,6 +934,18 @@ void conn_prep_body_send(struct worker *w, struct conn *c, struct io_uring_sqe *
 	sqe->flags |= IOSQE_FIXED_FILE;
 }
 
+void conn_send_body(struct worker *w, struct conn *c, const char *buf, unsigned n,
+		    const struct rbuf_pool *pool, int flags, unsigned op)
+{
+	if (c->tls) {
+		tls_send(w, c, buf, n, op, n);
+		return;
+	}
+	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+	conn_prep_body_send(w, c, sqe, buf, n, pool, flags);
+	conn_tag(w, c, sqe, op);
+}
+
 static void read_chunk(struct worker *w, struct conn *c)
 {
 	uint64_t left = c->end - c->off;
@@ -805,10 +960,8 @@ static void read_chunk(struct worker *w, struct conn *c)
 	prep_file_read(w, c, sqe, buf, n, c->off);
 	conn_tag(w, c, sqe, OP_READ_CHUNK);
 	c->chunk = n;
-	sqe = ring_sqe(&w->ring);
-	conn_prep_body_send(w, c, sqe, buf, n, &w->bufs,
-			    MSG_WAITALL | MSG_NOSIGNAL | (more_follows(c, n) ? MSG_MORE : 0));
-	conn_tag(w, c, sqe, OP_SEND_CHUNK);
+	conn_send_body(w, c, buf, n, &w->bufs,
+		       MSG_WAITALL | MSG_NOSIGNAL | (more_follows(c, n) ? MSG_MORE : 0), OP_SEND_CHUNK);
 	timer_set(w, c, TK_SEND, w->cfg->send_timeout);
 }
 
@@ -828,7 +981,11 @@ void conn_start_body(struct worker *w, struct conn *c)
 		return;
 	pace_begin(w, c, (uint32_t)head);
 	/* Resident bodies go by sendfile; cold large ones by O_DIRECT. */
-	if ((mode == TRANSFER_AUTO || mode == TRANSFER_SENDFILE) &&
+	/* HTTPS without kTLS: no splice or sendfile (the bytes must pass
+	 * through OpenSSL); buffered reads or O_DIRECT instead. */
+	if (c->tls && (mode == TRANSFER_SPLICE || mode == TRANSFER_SENDFILE))
+		mode = TRANSFER_READ;
+	if (!c->tls && (mode == TRANSFER_AUTO || mode == TRANSFER_SENDFILE) &&
 	    sendfile_wanted(w, c, mode == TRANSFER_SENDFILE)) {
 		c->spath = SP_SENDFILE;
 		sendfile_start(w, c);
@@ -850,7 +1007,7 @@ void conn_start_body(struct worker *w, struct conn *c)
 		send_whole_now(w, c, head + len); /* linked to its read: never batched */
 		return;
 	}
-	c->pipe = mode == TRANSFER_READ ? -1 : pipes_get(&w->pipes);
+	c->pipe = mode == TRANSFER_READ || c->tls ? -1 : pipes_get(&w->pipes);
 	c->spath = c->pipe >= 0 ? SP_SPLICE : SP_BUFFER;
 	body_span(w, c);
 }
@@ -923,10 +1080,14 @@ void conn_send_heap(struct worker *w, struct conn *c)
 	}
 	ring_reserve(&w->ring, 2);
 	submit_head(w, c);
-	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
-	io_uring_prep_send(sqe, c->sock, c->heap, c->heap_len, MSG_WAITALL | MSG_NOSIGNAL);
-	sqe->flags |= IOSQE_FIXED_FILE;
-	conn_tag(w, c, sqe, OP_SEND_HEAP);
+	if (c->tls) {
+		tls_send(w, c, c->heap, c->heap_len, OP_SEND_HEAP, c->heap_len);
+	} else {
+		struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+		io_uring_prep_send(sqe, c->sock, c->heap, c->heap_len, MSG_WAITALL | MSG_NOSIGNAL);
+		sqe->flags |= IOSQE_FIXED_FILE;
+		conn_tag(w, c, sqe, OP_SEND_HEAP);
+	}
 	c->state = CS_SEND;
 	timer_set(w, c, TK_SEND, w->cfg->send_timeout);
 }
@@ -975,6 +1136,15 @@ static void conn_process(struct worker *w, struct conn *c)
 {
 	for (;;) {
 		refill(w, c);
+		if (c->state == CS_CLOSING || c->state == CS_FREE)
+			return;
+		if (tls_handshaking(c)) {
+			/* Failing, closing or waiting for a turn or a buffer:
+			 * tls.c comes back. Else more handshake bytes. */
+			if (c->state != CS_IDLE || (c->tls->flags & (TLS_FAILED | TLS_WAIT_TBUF | TLS_WAIT_HS)))
+				return;
+			break;
+		}
 		if (c->flags & CF_PROXY) { /* the PROXY header comes before any request */
 			int r = peer_proxy_input(w, c);
 			if (r < 0) {
@@ -1014,6 +1184,8 @@ static void conn_process(struct worker *w, struct conn *c)
 	if (batch_flush(w, c))
 		return;
 	if (c->flags & CF_EOF) {
+		if (c->tls && tls_close_after(w, c))
+			return; /* our close_notify (or an alert) first */
 		conn_close(w, c);
 		return;
 	}
@@ -1021,6 +1193,18 @@ static void conn_process(struct worker *w, struct conn *c)
 		timer_set(w, c, TK_HEADER, w->cfg->header_timeout);
 	in_release_if_empty(w, c);
 	conn_rearm_recv(w, c);
+}
+
+void conn_kick(struct worker *w, struct conn *c)
+{
+	if (c->state == CS_IDLE)
+		conn_process(w, c);
+}
+
+void conn_end(struct worker *w, struct conn *c)
+{
+	if (c->state != CS_CLOSING)
+		conn_linger(w, c);
 }
 
 void conn_resume(struct worker *w, struct conn *c)
@@ -1046,7 +1230,10 @@ static void on_recv(struct worker *w, struct conn *c, const struct io_uring_cqe 
 				return;
 			}
 		} else if (c->state != CS_LINGER) {
-			c->in_len += (uint32_t)res;
+			if (c->tls)
+				c->tls->cin_len += (uint32_t)res;
+			else
+				c->in_len += (uint32_t)res;
 		}
 	} else if (res == 0) {
 		c->flags |= CF_EOF;
@@ -1241,6 +1428,8 @@ void conn_complete(struct worker *w, struct conn *c, unsigned op, const struct i
 		 * cancelled and its completion closes the connection. */
 		if (res < 0 || (uint64_t)res != (op == OP_READ ? c->end - c->off : c->chunk))
 			conn_close(w, c);
+		else if (c->tls)
+			tls_release(w, c); /* its send may be encrypted now */
 		break;
 	case OP_SEND:
 		on_send(w, c, res);
@@ -1282,6 +1471,9 @@ void conn_complete(struct worker *w, struct conn *c, unsigned op, const struct i
 	case OP_PACE:
 		on_pace(w, c, res);
 		break;
+	case OP_TLS_SEND:
+		tls_sent(w, c, res);
+		break;
 	case OP_PUMP:
 		if (c->state == CS_SENDFILE)
 			sendfile_pump(w, c);
@@ -1300,6 +1492,11 @@ void conn_complete(struct worker *w, struct conn *c, unsigned op, const struct i
 void conn_expired(struct worker *w, struct conn *c)
 {
 	stat_add(&w->st.timeouts[c->tkind], 1);
+	if (tls_handshaking(c)) { /* no HTTP yet either */
+		tls_count_fail(w, c, TF_TIMEOUT);
+		conn_close(w, c);
+		return;
+	}
 	if (c->flags & CF_PROXY) { /* no HTTP yet: nothing to answer */
 		peer_proxy_timeout(w, c);
 		conn_close(w, c);
@@ -1315,6 +1512,10 @@ void conn_expired(struct worker *w, struct conn *c)
 			conn_error(w, c, 408, true, NULL);
 			if (c->state == CS_WAITBUF)
 				conn_close(w, c);
+			return;
+		}
+		if (c->tls) { /* idle HTTPS: close_notify, then the close */
+			conn_linger(w, c);
 			return;
 		}
 		conn_close(w, c);

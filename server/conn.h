@@ -111,6 +111,19 @@ struct rbuf_pool;
 void conn_prep_body_send(struct worker *w, struct conn *c, struct io_uring_sqe *sqe,
 			 const char *buf, unsigned n, const struct rbuf_pool *pool, int flags);
 
+/* The same, whole: prepare, tag as op and, for HTTPS, queue it in tls.c
+ * instead (every body send goes through here). */
+void conn_send_body(struct worker *w, struct conn *c, const char *buf, unsigned n,
+		    const struct rbuf_pool *pool, int flags, unsigned op);
+
+/* For tls.c: take up to n held (received, not yet consumed) bytes /
+ * copy the first ones without consuming them. */
+size_t conn_held_take(struct worker *w, struct conn *c, char *dst, size_t n);
+size_t conn_held_peek(struct worker *w, struct conn *c, unsigned char *dst, size_t n);
+/* Process input if c is idle; end c as the server does (lingering close). */
+void conn_kick(struct worker *w, struct conn *c);
+void conn_end(struct worker *w, struct conn *c);
+
 /* Poll the socket for room (OP_POLL_OUT); the completion continues the
  * body path the connection is in. */
 void conn_wait_writable(struct worker *w, struct conn *c);

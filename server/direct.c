@@ -140,13 +140,12 @@ static int try_send(struct worker *w, struct conn *c)
 	uint64_t n = pace_allow(w, c, want_end - c->off);
 	if (!n)
 		return 0;
-	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
-	conn_prep_body_send(w, c, sqe, rbuf_addr(&w->dbufs, s->buf) + from, (unsigned)n,
-			    &w->dbufs, MSG_WAITALL | MSG_NOSIGNAL | (c->off + n < c->end && !(c->flags & CF_PACED) ? MSG_MORE : 0));
-	conn_tag(w, c, sqe, OP_DSEND);
 	s->state = DS_SENDING;
 	dx->sending = true;
 	dx->send_len = (uint32_t)n;
+	conn_send_body(w, c, rbuf_addr(&w->dbufs, s->buf) + from, (unsigned)n, &w->dbufs,
+		       MSG_WAITALL | MSG_NOSIGNAL | (c->off + n < c->end && !(c->flags & CF_PACED) ? MSG_MORE : 0),
+		       OP_DSEND);
 	return 0;
 }
 

@@ -250,10 +250,40 @@ static void default_listener(struct listener *l, const struct config *cfg)
 	snprintf(l->name, sizeof(l->name), "all interfaces port %u", cfg->port);
 }
 
+static in_port_t *port_of(struct sockaddr_storage *ss);
+
+/* --tls-port: every TCP listener gets an HTTPS twin on the same address;
+ * -p off then drops the HTTP ones (unix sockets stay: they were named). */
+static void add_tls(struct listen_set *ls, const struct config *cfg)
+{
+	unsigned n = ls->n, out = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (ls->l[i].kind != LK_TCP)
+			continue;
+		struct listener *t = &ls->l[ls->n++];
+		char name[sizeof(t->name)];
+		snprintf(name, sizeof(name), "%.120s", ls->l[i].name);
+		*t = ls->l[i];
+		t->tls = true;
+		t->proxy = false; /* PROXY before TLS is not supported */
+		*port_of(&t->addr) = htons((uint16_t)cfg->tls_port);
+		snprintf(t->name, sizeof(t->name), "%.120s (HTTPS port %u)", name, cfg->tls_port);
+	}
+	if (!cfg->http_off)
+		return;
+	for (unsigned i = 0; i < ls->n; i++)
+		if (ls->l[i].tls || ls->l[i].kind != LK_TCP)
+			ls->l[out++] = ls->l[i];
+	ls->n = out;
+}
+
 int listen_setup(struct listen_set *ls, const struct config *cfg)
 {
 	int r = from_systemd(ls, cfg);
 
+	if (r > 0 && cfg->tls_on)
+		log_warn("--tls-port: socket activation passes the sockets; no HTTPS listener of our own");
 	if (r)
 		return r < 0 ? -1 : 0;
 	ls->n = cfg->nbinds ? cfg->nbinds : 1;
@@ -278,6 +308,8 @@ int listen_setup(struct listen_set *ls, const struct config *cfg)
 			}
 		}
 	}
+	if (cfg->tls_on)
+		add_tls(ls, cfg);
 	return 0;
 }
 
@@ -380,6 +412,14 @@ void listen_unlink(const struct listen_set *ls)
 		if (lstat(un->sun_path, &st) == 0 && st.st_dev == l->dev && st.st_ino == l->ino)
 			unlink(un->sun_path);
 	}
+}
+
+unsigned listen_tls_port(const struct listen_set *ls)
+{
+	for (unsigned i = 0; i < ls->n; i++)
+		if (ls->l[i].tls)
+			return ntohs(*port_of((struct sockaddr_storage *)&ls->l[i].addr));
+	return 443;
 }
 
 void listen_close(struct listen_set *ls)

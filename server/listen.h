@@ -15,7 +15,8 @@
 
 #include "config.h"
 
-#define LISTEN_MAX CONFIG_BINDS_MAX
+/* Each TCP -b may have its HTTPS twin. */
+#define LISTEN_MAX (2 * CONFIG_BINDS_MAX)
 
 enum listen_kind { LK_TCP = 0, LK_UNIX };
 
@@ -24,6 +25,7 @@ struct listener {
 	bool shared;          /* one socket (fd) for every worker */
 	bool inherited;       /* from systemd: never listen()ed, shut down or unlinked here */
 	bool proxy;           /* a PROXY protocol header comes first (--proxy-protocol, TCP) */
+	bool tls;             /* HTTPS (--tls-port): the same address on the TLS port */
 	int fd;               /* the shared socket, else -1 */
 	struct sockaddr_storage addr; /* TCP: where each worker binds (port 0 resolved by the first) */
 	socklen_t len;
@@ -67,6 +69,10 @@ void listen_worker_close(const struct listen_set *ls, int *fds);
 /* At shutdown: remove our unix socket files (those still ours), so new
  * clients are refused at once. */
 void listen_unlink(const struct listen_set *ls);
+
+/* The port of the HTTPS listeners (resolved when 0 was asked), for
+ * --redirect-https. */
+unsigned listen_tls_port(const struct listen_set *ls);
 
 /* Close the shared sockets, once every worker is gone. */
 void listen_close(struct listen_set *ls);

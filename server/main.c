@@ -30,6 +30,9 @@
 #include "ring.h"
 #include "url.h"
 #include "worker.h"
+#include "https.h"
+#include "tls.h"
+#include "tlsctx.h"
 
 /* Raise a soft limit to its hard limit; returns the soft limit in force. */
 static rlim_t raise_limit(int res)
@@ -291,6 +294,79 @@ static void reopen_access_log(struct server *srv, struct worker *ws, unsigned n)
 	log_warn("access log reopened, but a worker did not move over; the old descriptor stays open");
 }
 
+/* ---- HTTPS ---------------------------------------------------------------- */
+
+static struct tlsctx_opts tls_opts;
+static struct tlsctx_slot tls_slot;
+static char hsts_line[64];
+
+/* kTLS needs the kernel's tls module: it is listed as an upper layer
+ * protocol once loaded. Phase 1 encrypts in user space either way. */
+static const char *ktls_probe(void)
+{
+	char buf[256] = "";
+	FILE *f = fopen("/proc/sys/net/ipv4/tcp_available_ulp", "re");
+
+	if (!f)
+		return "kTLS: no (no tcp_available_ulp)";
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	for (char *tok = strtok(buf, " \n"); tok; tok = strtok(NULL, " \n"))
+		if (strcmp(tok, "tls") == 0)
+			return "kTLS: available, not used yet (user-space encryption)";
+	return "kTLS: no (module not loaded)";
+}
+
+/* Certificates are read now, before --user drops privileges. 0, or the
+ * exit status after one line (1: a file cannot be used). */
+static int setup_tls(struct server *srv, const struct config *cfg)
+{
+	char err[512], warn[512];
+	struct tlsctx_set *set;
+
+	if (!cfg->tls_on)
+		return 0;
+	if (tls_global_init()) {
+		fprintf(stderr, "ringserve: out of memory setting up TLS\n");
+		return 1;
+	}
+	for (unsigned i = 0; i < cfg->ntls_certs; i++)
+		tls_opts.pairs[i] = (struct tlsctx_pair){ cfg->tls_certs[i], cfg->tls_keys[i] };
+	tls_opts.npairs = cfg->ntls_certs;
+	tls_opts.min_version = cfg->tls_min ? TLS1_3_VERSION : TLS1_2_VERSION;
+	if (tlsctx_load(&tls_opts, &set, err, sizeof(err), warn, sizeof(warn))) {
+		fprintf(stderr, "ringserve: --tls-cert/--tls-key: %s\n", err);
+		return 1;
+	}
+	if (warn[0])
+		log_warn("%s", warn);
+	tlsctx_slot_init(&tls_slot, set);
+	srv->tls = &tls_slot;
+	if (cfg->hsts && https_hsts(hsts_line, sizeof(hsts_line), cfg->hsts) > 0)
+		srv->hsts = hsts_line;
+	return 0;
+}
+
+/* SIGHUP: new handshakes get the files as they are now; connections keep
+ * the set they started with. A set that fails to load changes nothing. */
+static void reload_tls(struct server *srv)
+{
+	char err[512], warn[512];
+	struct tlsctx_set *set;
+
+	if (!srv->tls)
+		return;
+	if (tlsctx_load(&tls_opts, &set, err, sizeof(err), warn, sizeof(warn))) {
+		log_err("TLS reload failed, keeping the certificates in use: %s", err);
+		return;
+	}
+	if (warn[0])
+		log_warn("%s", warn);
+	tlsctx_slot_swap(srv->tls, set);
+	log_info("TLS certificates reloaded (%u)", tls_opts.npairs);
+}
+
 /* How cold files are found and aligned, for the startup line. */
 static void describe_direct(const struct config *cfg, char *out, size_t cap)
 {
@@ -321,13 +397,17 @@ static void describe_listeners(const struct server *srv, const struct worker *w,
 		socklen_t slen = sizeof(ss);
 
 		listen_describe(w->lfd[i], one, sizeof(one));
+		if (ls->l[i].tls)
+			snprintf(one + strlen(one), sizeof(one) - strlen(one), " (https)");
 		n += (size_t)snprintf(out + n, cap - n, "%s%s%s%s%s%s", i ? ", " : "", one,
 				      ls->activated ? " (systemd" : "",
 				      ls->activated && ls->l[i].fdname[0] ? ": " : "",
 				      ls->activated ? ls->l[i].fdname : "", ls->activated ? ")" : "");
 		if (u < ucap && getsockname(w->lfd[i], (struct sockaddr *)&ss, &slen) == 0 &&
 		    url_for_listener((struct sockaddr *)&ss, slen, url, sizeof(url)) > 0)
-			u += (size_t)snprintf(urls + u, ucap - u, "%s%s", u ? " " : "", url);
+			u += (size_t)snprintf(urls + u, ucap - u, "%s%s%s", u ? " " : "",
+					      ls->l[i].tls && strncmp(url, "http://", 7) == 0 ? "https://" : "",
+					      ls->l[i].tls && strncmp(url, "http://", 7) == 0 ? url + 7 : url);
 	}
 }
 
@@ -350,6 +430,12 @@ static void print_banner(const struct server *srv, const struct worker *w, unsig
 		n += snprintf(extra + n, sizeof(extra) - (size_t)n, ", metrics on %s", cfg->metrics_str);
 	if (cfg->proxy_protocol)
 		n += snprintf(extra + n, sizeof(extra) - (size_t)n, ", PROXY protocol on TCP");
+	if (srv->tls)
+		n += snprintf(extra + n, sizeof(extra) - (size_t)n,
+			      ", HTTPS on port %u (%u certificate%s, TLS %s+%s%s, %s)", listen_tls_port(&srv->listen),
+			      cfg->ntls_certs, cfg->ntls_certs == 1 ? "" : "s", cfg->tls_min ? "1.3" : "1.2",
+			      cfg->hsts ? ", HSTS" : "", cfg->redirect_https ? ", HTTP redirects" : "",
+			      ktls_probe());
 	if (cfg->ntrusted)
 		n += snprintf(extra + n, sizeof(extra) - (size_t)n,
 			      ", client from %s via %u trusted CIDR%s",
@@ -470,6 +556,9 @@ int main(int argc, char **argv)
 		srv.pbuf_ok = false;
 	if (open_access_log(&srv, &cfg))
 		return 1;
+	ret = setup_tls(&srv, &cfg);
+	if (ret)
+		return ret;
 	ret = mime_load(&srv.mime, NULL);
 	if (ret == -ENOMEM) {
 		fprintf(stderr, "ringserve: out of memory loading MIME types\n");
@@ -545,6 +634,8 @@ int main(int argc, char **argv)
 			reopen_access_log(&srv, ws, cfg.threads);
 			if (sig == SIGHUP && srv.auth)
 				authpool_reload(srv.auth); /* the auth file, into a new table */
+			if (sig == SIGHUP)
+				reload_tls(&srv);
 		}
 		log_info("%s: closing listeners, draining (at most %u s)", strsignal(sig),
 			 cfg.drain_timeout);
@@ -563,6 +654,8 @@ int main(int argc, char **argv)
 	if (atomic_load(&srv.alog.fd) >= 0)
 		close(atomic_load(&srv.alog.fd));
 	free(ws);
+	if (srv.tls)
+		tlsctx_slot_free(srv.tls);
 	mime_free(&srv.mime);
 	headers_free(&srv);
 	sitepath_table_free(&srv.site);

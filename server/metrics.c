@@ -2,6 +2,7 @@
 #include "metrics.h"
 #include "listen.h"
 #include "worker.h"
+#include "tls.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -97,6 +98,8 @@ static const struct plain {
 	  OFF(auth_limited) },
 	{ "auth_busy_total", "503 answers because --auth-queue verifications were waiting.",
 	  OFF(auth_busy) },
+	{ "tls_handshakes_total", "HTTPS handshakes completed.", OFF(tls_handshakes) },
+	{ "tls_resumed_total", "Of them, sessions resumed from a ticket.", OFF(tls_resumed) },
 };
 
 /* A counter family with one label taking the values names[0..count). */
@@ -124,6 +127,8 @@ size_t metrics_render(char *buf, size_t cap, struct worker *ws, unsigned n)
 		 ws, n, "path", stat_path_names, SP_COUNT, OFF(bytes[0]));
 	labelled(&t, "timeouts_total", "Connections timed out, by timeout.", ws, n, "kind",
 		 stat_timeout_names, ST_COUNT, OFF(timeouts[0]));
+	labelled(&t, "tls_handshake_failures_total", "HTTPS handshakes that failed, by reason.", ws,
+		 n, "reason", tls_fail_names, STAT_TLS_FAILS, OFF(tls_fail[0]));
 	for (size_t k = 0; k < sizeof(plain) / sizeof(plain[0]); k++) {
 		family(&t, plain[k].name, "counter", plain[k].help);
 		per_worker(&t, plain[k].name, ws, n, plain[k].off, NULL);

@@ -30,6 +30,7 @@
 #include "range.h"
 #include "resp.h"
 #include "site.h"
+#include "https.h"
 
 static int errno_status(int err)
 {
@@ -156,6 +157,22 @@ static void lookup_target(struct worker *w, struct conn *c)
 		on_target(w, c, e->kind == FC_NONE ? -ENOENT : 0, e);
 }
 
+/* --redirect-https: every request on the HTTP listener gets a 308 to the
+ * same path and query on HTTPS, the host from Host (checked: no header
+ * can be injected); without a usable Host, 400. */
+static void redirect_https(struct worker *w, struct conn *c, const struct http_request *req)
+{
+	char loc[PATH_CAP + 512];
+	int n = https_location(loc, sizeof(loc), req->host.p, req->host.len,
+			       listen_tls_port(&w->srv->listen), req->path.p, req->path.len,
+			       req->query.p, req->query.len);
+
+	if (n < 0)
+		conn_error(w, c, n == -ENOSPC ? 414 : 400, true, NULL);
+	else
+		conn_error(w, c, 308, false, loc);
+}
+
 void serve_lookup(struct worker *w, struct conn *c)
 {
 	lookup_target(w, c);
@@ -167,7 +184,8 @@ void serve_lookup(struct worker *w, struct conn *c)
  * lookup -> on a miss: clean URLs (.html), then SPA fallback -> on an
  * error status: custom error page -> on success: extra headers and CORS
  * headers added to the head. The miss and error-page steps are site.c's,
- * called from on_target() and conn_error(). */
+ * called from on_target() and conn_error(). Before all of them, on the
+ * HTTP listener of --redirect-https: the 308 to HTTPS. */
 void serve_request(struct worker *w, struct conn *c, const struct http_request *req)
 {
 	const struct config *cfg = w->cfg;
@@ -188,6 +206,10 @@ void serve_request(struct worker *w, struct conn *c, const struct http_request *
 		return;
 	}
 	c->discard = req->has_content_length ? req->content_length : 0;
+	if (cfg->redirect_https && !c->tls) {
+		redirect_https(w, c, req);
+		return;
+	}
 	if (headers_request(w, c, req)) /* CORS verdict; OPTIONS answered */
 		return;
 	if (req->method != HTTP_M_GET && req->method != HTTP_M_HEAD) {

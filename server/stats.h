@@ -26,6 +26,8 @@ enum stat_timeout { ST_HEADER = 0, ST_KEEPALIVE, ST_SEND, ST_LINGER, ST_COUNT };
 
 typedef _Atomic uint64_t stat_t;
 
+#define STAT_TLS_FAILS 7 /* TF_COUNT in tls.h */
+
 struct stats {
 	stat_t requests[6];        /* by status class: [2] = 2xx ... [5] = 5xx */
 	stat_t bytes[SP_COUNT];    /* response bytes (heads included) by body path */
@@ -43,6 +45,9 @@ struct stats {
 	stat_t auth_cache_hits;        /* credentials passed by the verified cache */
 	stat_t auth_challenged;        /* 401: no or malformed credentials */
 	stat_t auth_limited, auth_busy; /* 429: too many failures; 503: queue full */
+	stat_t tls_handshakes;     /* HTTPS handshakes completed */
+	stat_t tls_resumed;        /* of them, resumed from a ticket */
+	stat_t tls_fail[STAT_TLS_FAILS]; /* handshakes that failed, by tls.h's enum tls_fail */
 };
 
 /* Single writer: a load and a store, no read-modify-write. */

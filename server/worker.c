@@ -9,6 +9,7 @@
 #include "ftab.h"
 #include "hdate.h"
 #include "log.h"
+#include "tls.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -256,6 +257,8 @@ static void dispatch(struct worker *w, const struct io_uring_cqe *cqe)
 /* Work that waits for resources freed during this turn. */
 static void after_turn(struct worker *w)
 {
+	if (w->srv->tls)
+		tls_after_turn(w);
 	while (w->wait_head && w->bufs.nfree) {
 		struct conn *c = w->wait_head;
 		w->wait_head = c->wait_next;
@@ -414,8 +417,25 @@ static int setup(struct worker *w)
 			cfg->direct_chunk);
 	if (ret)
 		FAIL("allocating O_DIRECT buffers");
-	struct rbuf_pool *pools[] = { &w->bufs, &w->dbufs };
-	rbuf_register(&w->ring, pools, 2);
+	/* HTTPS: a response buffer's worth of plaintext encrypts into one
+	 * tbuf with room for the record overhead and the handshake's tail. */
+	ret = rbuf_init(&w->tbufs, w->srv->tls ? cfg->buf_count / 2 + 16 : 0,
+			(cfg->buf_size + 32 * 1024 + 4095) & ~(uint64_t)4095);
+	if (ret)
+		FAIL("allocating TLS send buffers");
+	if (w->srv->tls) {
+		w->tlsc = calloc(cfg->max_conns, sizeof(*w->tlsc));
+		ret = -ENOMEM;
+		if (!w->tlsc)
+			FAIL("allocating TLS connection state");
+		w->tls_hs_budget = cfg->tls_hs_per_turn;
+	}
+	struct rbuf_pool *pools[] = { &w->bufs, &w->dbufs, &w->tbufs };
+	rbuf_register(&w->ring, pools, 3);
+	/* Under a tight RLIMIT_MEMLOCK the HTTP pools keep their registration
+	 * first: ciphertext goes by plain SEND either way. */
+	if (!w->bufs.registered && w->tbufs.count)
+		rbuf_register(&w->ring, pools, 2);
 	/* Without buffer rings, recv goes straight into the input buffer. */
 	if (w->srv->pbuf_ok)
 		pbuf_init(&w->pbufs, &w->ring, cfg->recv_bufs, (unsigned)cfg->recv_buf_size, 0);
@@ -425,6 +445,16 @@ static int setup(struct worker *w)
 	ret = alloc_conns(w);
 	if (ret)
 		FAIL("allocating connection state");
+	if (w->srv->tls && !w->pbufs.active) {
+		/* Touched only where used, like the input buffers. */
+		w->tls_cin = mmap(NULL, (size_t)w->nconns * w->in_size, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		ret = -ENOMEM;
+		if (w->tls_cin == MAP_FAILED) {
+			w->tls_cin = NULL;
+			FAIL("allocating TLS input buffers");
+		}
+	}
 	ret = fcache_init(&w->fcache, cfg->cache_entries, cfg->cache_file_size,
 			  cfg->cache_validity, fcache_close_fd, w);
 	if (ret)
@@ -468,6 +498,10 @@ static void teardown(struct worker *w)
 	ring_exit(&w->ring); /* cancels everything and drops every fixed file */
 	rbuf_free(&w->bufs);
 	rbuf_free(&w->dbufs);
+	rbuf_free(&w->tbufs);
+	free(w->tlsc);
+	if (w->tls_cin)
+		munmap(w->tls_cin, (size_t)w->nconns * w->in_size);
 	if (w->in_arena && w->in_arena != MAP_FAILED)
 		munmap(w->in_arena, (size_t)w->nconns * w->in_size);
 	free(w->conns);

@@ -34,6 +34,8 @@
 
 struct authpool;
 struct authgate;
+struct tls_conn;
+struct tlsctx_slot;
 
 /* Op tags in user_data: one per kind of completion the dispatch switch
  * handles. */
@@ -68,6 +70,7 @@ enum op {
 	OP_PACE,        /* --limit-rate: the body waits for its schedule (pace.c) */
 	OP_PUMP,        /* sendfile path: a NOP, so a long body resumes next loop turn */
 	OP_AUTH,        /* the auth pool wrote this worker's eventfd (authgate.c) */
+	OP_TLS_SEND,    /* HTTPS: ciphertext from the tbuf (tls.c), or a NOP for an empty send */
 	OP_DREAD,       /* O_DIRECT path: read into slot 0; OP_DREAD + i for slot i */
 	OP_LAST = OP_DREAD + 16,
 };
@@ -174,6 +177,7 @@ struct conn {
 	uint64_t hdrs_on;     /* --header rules for its path (hdrs_select) */
 	uint8_t cors;         /* CORS verdict (cors.h), CORS_OFF when none */
 	uint8_t auth;            /* AG_*: the auth verdict on this request (authgate.h) */
+	struct tls_conn *tls;    /* HTTPS: the TLS state (tls.h), NULL for plain HTTP */
 };
 
 enum timer_kind { TK_HEADER, TK_KEEPALIVE, TK_SEND, TK_LINGER, TK_COUNT };
@@ -195,6 +199,8 @@ struct server {
 	struct alog_shared alog;
 	struct listen_set listen;
 	struct authpool *auth;  /* --auth-file: the verification pool, else NULL */
+	struct tlsctx_slot *tls; /* HTTPS certificates (NULL: no HTTPS listener) */
+	const char *hsts;        /* --hsts header line for HTTPS responses, or NULL */
 };
 
 /* Accepts are single-shot, at most this many in flight (see arm_accepts),
@@ -272,6 +278,13 @@ struct worker {
 	struct open_how how;      /* files: confined per --follow-symlinks */
 	struct open_how how_dir;  /* the same for directories */
 	struct __kernel_timespec tick;
+
+	/* HTTPS (tls.c) */
+	struct rbuf_pool tbufs;  /* ciphertext send buffers, taken while a connection sends */
+	struct tls_conn *tlsc;   /* per connection, used by those on HTTPS listeners */
+	struct tls_conn *tls_tbuf_wait, *tls_hs_wait; /* waiting for a tbuf / a turn */
+	unsigned tls_hs_budget;  /* handshake steps left this loop turn */
+	char *tls_cin;           /* without provided buffers: ciphertext input per connection */
 
 	struct http_request req; /* scratch: one request is parsed at a time */
 	struct conn *req_conn;   /* whose request req holds now */

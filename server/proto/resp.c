@@ -121,6 +121,8 @@ static void status_line(struct out *o, int status, const struct resp_conn *rc)
 	puts_(o, "Date: ");
 	put(o, rc->date, HDATE_LEN);
 	puts_(o, "\r\n");
+	if (rc->hsts)
+		puts_(o, rc->hsts);
 	if (!rc->keep_alive)
 		puts_(o, "Connection: close\r\n");
 	else if (rc->minor == 0)

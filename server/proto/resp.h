@@ -31,6 +31,7 @@ struct resp_conn {
 	const struct hdrs_set *hdrs;
 	uint64_t hdrs_on;  /* hdrs_select() */
 	const char *cors;  /* whole lines ending in CRLF */
+	const char *hsts;  /* HTTPS: the Strict-Transport-Security line (CRLF-ended), or NULL */
 };
 
 struct resp_file {

@@ -45,7 +45,7 @@ static bool ends_with(const char *p, size_t n, const char *s)
 static void check_location(const char *path, size_t k)
 {
 	static char head[3 * 4096 + 512], back[4096 + 8];
-	struct resp_conn rc = { "Sun, 06 Nov 1994 08:49:37 GMT", true, 1, &OPTS, NULL, 0, NULL };
+	struct resp_conn rc = { "Sun, 06 Nov 1994 08:49:37 GMT", true, 1, &OPTS, NULL, 0, NULL, NULL };
 	int len = resp_redirect_path(head, sizeof(head), 308, path, k, "q=1", 3, true, &rc);
 
 	REQUIRE(len > 0);

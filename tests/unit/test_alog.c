@@ -35,6 +35,17 @@ int main(void)
 			  "\"request\":\"GET /a?b HTTP/1.1\",\"status\":200,\"bytes\":1234,"
 			  "\"referer\":\"http://r/\",\"user_agent\":\"curl/8\",\"request_time\":1.500}\n") == 0);
 
+	/* HTTPS: a tls object in json only. */
+	e.tls_version = "TLSv1.3";
+	e.tls_cipher = "TLS_AES_128_GCM_SHA256";
+	e.tls_resumed = true;
+	fmt(out, sizeof(out), LOGF_JSON, &e);
+	CHECK(strstr(out, ",\"tls\":{\"version\":\"TLSv1.3\",\"cipher\":\"TLS_AES_128_GCM_SHA256\","
+			  "\"resumed\":true,\"ktls\":false},\"request_time\":1.500}\n") != NULL);
+	fmt(out, sizeof(out), LOGF_COMBINED, &e);
+	CHECK(strstr(out, "TLS") == NULL);
+	e.tls_version = e.tls_cipher = NULL;
+
 	/* No body: "-" in CLF; absent headers: "-" and null; IPv6 peer. */
 	e.peer = &v6;
 	e.bytes = 0;

@@ -18,7 +18,7 @@ static void test_file_head(void)
 	char buf[512];
 	struct resp_file f = { .size = 1234, .ino = 0x2a, .mtime = { 784111777, 5 }, .type = "text/plain" };
 	struct resp_body b = { 200, 1234, 0, 1234, NULL };
-	struct resp_conn rc = { DATE, true, 1, &OPTS, NULL, 0, NULL };
+	struct resp_conn rc = { DATE, true, 1, &OPTS, NULL, 0, NULL, NULL };
 	int n = resp_file_head(buf, sizeof(buf), &f, &b, &rc);
 
 	CHECK(n > 0);
@@ -58,7 +58,7 @@ static void test_partial_and_304(void)
 	struct resp_file f = { .size = 1000, .ino = 1, .mtime = { 784111777, 0 },
 			       .type = "text/css", .encoding = "br", .vary = true };
 	struct resp_body b = { 206, 100, 10, 110, NULL };
-	struct resp_conn rc = { DATE, true, 1, &opts, NULL, 0, NULL };
+	struct resp_conn rc = { DATE, true, 1, &opts, NULL, 0, NULL, NULL };
 	int n = resp_file_head(buf, sizeof(buf), &f, &b, &rc);
 
 	buf[n > 0 ? n : 0] = 0;
@@ -119,7 +119,7 @@ static void test_etag(void)
 static void test_error(void)
 {
 	char buf[1024];
-	struct resp_conn rc = { DATE, false, 1, &OPTS, NULL, 0, NULL };
+	struct resp_conn rc = { DATE, false, 1, &OPTS, NULL, 0, NULL, NULL };
 	int n = resp_error(buf, sizeof(buf), 405, false, NULL, &rc);
 
 	CHECK(n > 0);
@@ -149,7 +149,7 @@ static void test_error(void)
 static void test_redirect(void)
 {
 	char buf[1024];
-	struct resp_conn rc = { DATE, true, 1, &OPTS, NULL, 0, NULL };
+	struct resp_conn rc = { DATE, true, 1, &OPTS, NULL, 0, NULL, NULL };
 	int n = resp_redirect_slash(buf, sizeof(buf), "/a%20b", 6, "x=1", 3, false, &rc);
 
 	CHECK(n > 0);
@@ -185,7 +185,7 @@ static void test_site(void)
 	struct resp_opts opts = { "ringserve", "max-age=60", "utf-8" };
 	struct resp_file f = { .size = 10, .ino = 1, .mtime = { 784111777, 0 }, .type = "text/plain" };
 	struct resp_body b = { 200, 10, 0, 10, NULL };
-	struct resp_conn rc = { DATE, true, 1, &opts, NULL, 0, NULL };
+	struct resp_conn rc = { DATE, true, 1, &opts, NULL, 0, NULL, NULL };
 	const char *cors = "Access-Control-Allow-Origin: *\r\n";
 	int n;
 
@@ -266,7 +266,7 @@ static void test_site(void)
 static void test_options(void)
 {
 	char buf[512];
-	struct resp_conn rc = { DATE, true, 1, &OPTS, NULL, 0, NULL };
+	struct resp_conn rc = { DATE, true, 1, &OPTS, NULL, 0, NULL, NULL };
 	int n = resp_options(buf, sizeof(buf), NULL, &rc);
 
 	buf[n > 0 ? n : 0] = 0;
@@ -285,7 +285,7 @@ static void test_options(void)
 static void test_page_head(void)
 {
 	char buf[512];
-	struct resp_conn rc = { DATE, true, 1, &OPTS, NULL, 0, NULL };
+	struct resp_conn rc = { DATE, true, 1, &OPTS, NULL, 0, NULL, NULL };
 	int n = resp_page_head(buf, sizeof(buf), 404, "text/html; charset=utf-8", 1234, NULL, &rc);
 
 	CHECK(n > 0);
@@ -317,7 +317,7 @@ static void test_page_head(void)
 static void test_redirect_path(void)
 {
 	char buf[512];
-	struct resp_conn rc = { DATE, true, 1, &OPTS, NULL, 0, NULL };
+	struct resp_conn rc = { DATE, true, 1, &OPTS, NULL, 0, NULL, NULL };
 	int n = resp_redirect_path(buf, sizeof(buf), 308, "about", 5, NULL, 0, false, &rc);
 
 	buf[n > 0 ? n : 0] = 0;

@@ -1,0 +1,661 @@
+/* tls: OpenSSL driven from ring completions (see tls.h).
+ *
+ * Output is one linear registered buffer per sending connection (tbuf):
+ * OpenSSL's records are appended at out_len by our BIO's write, one SEND
+ * covers [out_sent, out_len) and a short send is finished before anything
+ * else is reported. Plaintext is handed to SSL_write in runs of whole
+ * 16 KiB records that fit the room left, so a write never half-fits and
+ * every record but a response's last is full. */
+#include "tls.h"
+#include "conn.h"
+#include "worker.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <openssl/err.h>
+
+#include "https.h"
+#include "tlsctx.h"
+#include "log.h"
+
+#define REC_MAX 16384u
+#define REC_OVERHEAD 64u /* header, tag, content type, padding: 22 (1.3) or 29 (1.2) */
+
+const char *const tls_fail_names[TF_COUNT] = {
+	"plain_http", "version", "cipher", "bad_record", "timeout", "eof", "other",
+};
+
+static BIO_METHOD *bio_method;
+
+static struct tls_conn *T(const struct conn *c)
+{
+	return c->tls;
+}
+
+char *tls_cin(struct worker *w, struct conn *c)
+{
+	return w->tls_cin + (size_t)(c - w->conns) * w->in_size;
+}
+
+/* ---- the send buffer --------------------------------------------------- */
+
+static void wait_tbuf(struct worker *w, struct tls_conn *t)
+{
+	if (t->flags & TLS_WAIT_TBUF)
+		return;
+	t->flags |= TLS_WAIT_TBUF;
+	t->wait_next = NULL;
+	struct tls_conn **pp = &w->tls_tbuf_wait;
+	while (*pp)
+		pp = &(*pp)->wait_next;
+	*pp = t;
+}
+
+static void unlink_wait(struct tls_conn **head, struct tls_conn *t)
+{
+	for (struct tls_conn **pp = head; *pp; pp = &(*pp)->wait_next)
+		if (*pp == t) {
+			*pp = t->wait_next;
+			return;
+		}
+}
+
+static bool get_tbuf(struct worker *w, struct tls_conn *t)
+{
+	if (t->tbuf >= 0)
+		return true;
+	t->tbuf = rbuf_get(&w->tbufs);
+	if (t->tbuf >= 0) {
+		t->out_len = t->out_sent = 0;
+		return true;
+	}
+	wait_tbuf(w, t);
+	return false;
+}
+
+bool tls_take_tbuf(struct worker *w, struct conn *c)
+{
+	return get_tbuf(w, T(c));
+}
+
+void tls_idle(struct worker *w, struct conn *c)
+{
+	struct tls_conn *t = T(c);
+
+	if (!t || t->tbuf < 0 || t->qn || t->inflight || t->out_len || c->buf >= 0 || c->obuf >= 0 ||
+	    (t->flags & TLS_CLOSE_AFTER))
+		return;
+	rbuf_put(&w->tbufs, t->tbuf);
+	t->tbuf = -1;
+}
+
+/* ---- the BIO: reads from the held receive buffers, writes to the tbuf -- */
+
+static int bio_write(BIO *b, const char *data, int n)
+{
+	struct tls_conn *t = BIO_get_data(b);
+	struct worker *w = t->w;
+
+	BIO_clear_retry_flags(b);
+	if (n <= 0)
+		return 0;
+	if (!get_tbuf(w, t)) {
+		BIO_set_retry_write(b);
+		return -1;
+	}
+	size_t room = w->tbufs.size - t->out_len;
+	if (room == 0) {
+		BIO_set_retry_write(b);
+		return -1;
+	}
+	if ((size_t)n > room)
+		n = (int)room;
+	memcpy(rbuf_addr(&w->tbufs, t->tbuf) + t->out_len, data, (size_t)n);
+	t->out_len += (uint32_t)n;
+	t->cwritten += (uint64_t)n;
+	return n;
+}
+
+static int bio_read(BIO *b, char *out, int n)
+{
+	struct tls_conn *t = BIO_get_data(b);
+
+	BIO_clear_retry_flags(b);
+	if (n <= 0)
+		return 0;
+	size_t got = conn_held_take(t->w, t->c, out, (size_t)n);
+	if (got)
+		return (int)got;
+	if (t->c->flags & CF_EOF)
+		return 0;
+	BIO_set_retry_read(b);
+	return -1;
+}
+
+static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	(void)b;
+	(void)num;
+	(void)ptr;
+	switch (cmd) {
+	case BIO_CTRL_FLUSH:
+		return 1; /* tls_pump sends what was written */
+	default:
+		/* BIO_CTRL_SET_KTLS and the kTLS queries included: phase 2
+		 * answers them (after the queued ciphertext is out). */
+		return 0;
+	}
+}
+
+static int bio_create(BIO *b)
+{
+	BIO_set_init(b, 1);
+	return 1;
+}
+
+int tls_global_init(void)
+{
+	if (bio_method)
+		return 0;
+	bio_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "ringserve-ring");
+	if (!bio_method || !BIO_meth_set_write(bio_method, bio_write) ||
+	    !BIO_meth_set_read(bio_method, bio_read) || !BIO_meth_set_ctrl(bio_method, bio_ctrl) ||
+	    !BIO_meth_set_create(bio_method, bio_create))
+		return -ENOMEM;
+	return 0;
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+int tls_attach(struct worker *w, struct conn *c)
+{
+	struct tls_conn *t = &w->tlsc[c - w->conns];
+
+	memset(t, 0, sizeof(*t));
+	t->w = w;
+	t->c = c;
+	t->tbuf = -1;
+	t->ssl = tlsctx_ssl_new(w->srv->tls);
+	if (!t->ssl)
+		return -ENOMEM;
+	BIO *b = BIO_new(bio_method);
+	if (!b) {
+		SSL_free(t->ssl);
+		t->ssl = NULL;
+		return -ENOMEM;
+	}
+	BIO_set_data(b, t);
+	SSL_set_bio(t->ssl, b, b);
+	SSL_set_accept_state(t->ssl);
+	SSL_set_mode(t->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	c->tls = t;
+	return 0;
+}
+
+static void unwait(struct worker *w, struct tls_conn *t)
+{
+	if (t->flags & TLS_WAIT_TBUF)
+		unlink_wait(&w->tls_tbuf_wait, t);
+	if (t->flags & TLS_WAIT_HS)
+		unlink_wait(&w->tls_hs_wait, t);
+	t->flags &= ~(uint32_t)(TLS_WAIT_TBUF | TLS_WAIT_HS);
+}
+
+void tls_count_fail(struct worker *w, struct conn *c, enum tls_fail why)
+{
+	struct tls_conn *t = T(c);
+
+	if (!t || (t->flags & TLS_COUNTED))
+		return;
+	t->flags |= TLS_COUNTED;
+	stat_add(&w->st.tls_fail[why], 1);
+}
+
+void tls_abort(struct worker *w, struct conn *c)
+{
+	struct tls_conn *t = T(c);
+
+	for (unsigned i = 0; i < t->qn; i++)
+		if (t->q[(t->qhead + i) % TLS_QMAX].op)
+			c->pending--;
+	t->qn = 0;
+	unwait(w, t);
+}
+
+void tls_detach(struct worker *w, struct conn *c)
+{
+	struct tls_conn *t = T(c);
+
+	if (!(t->flags & TLS_ESTABLISHED))
+		tls_count_fail(w, c, TF_EOF); /* nothing else was: it left */
+	tls_abort(w, c);
+	SSL_free(t->ssl); /* the BIO with it; OpenSSL's buffers are released */
+	t->ssl = NULL;
+	if (t->tbuf >= 0)
+		rbuf_put(&w->tbufs, t->tbuf);
+	t->tbuf = -1;
+	c->tls = NULL;
+}
+
+bool tls_handshaking(const struct conn *c)
+{
+	return c->tls && !(c->tls->flags & TLS_ESTABLISHED);
+}
+
+/* ---- output -------------------------------------------------------------- */
+
+static void submit(struct worker *w, struct conn *c)
+{
+	struct tls_conn *t = T(c);
+
+	if (t->inflight || t->out_sent == t->out_len)
+		return;
+	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+	io_uring_prep_send(sqe, c->sock, rbuf_addr(&w->tbufs, t->tbuf) + t->out_sent,
+			   t->out_len - t->out_sent, MSG_NOSIGNAL | MSG_WAITALL);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	conn_tag(w, c, sqe, OP_TLS_SEND);
+	t->inflight = true;
+	t->inflight_end = t->out_len;
+}
+
+static enum tls_fail fail_reason(void)
+{
+	unsigned long e = ERR_peek_error();
+
+	if (!e)
+		return TF_EOF;
+	switch (ERR_GET_REASON(e)) {
+	case SSL_R_UNSUPPORTED_PROTOCOL:
+	case SSL_R_VERSION_TOO_LOW:
+	case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
+		return TF_VERSION;
+	case SSL_R_NO_SHARED_CIPHER:
+	case SSL_R_NO_SUITABLE_KEY_SHARE:
+	case SSL_R_NO_SHARED_GROUPS:
+		return TF_CIPHER;
+	case SSL_R_WRONG_VERSION_NUMBER:
+	case SSL_R_HTTP_REQUEST:
+	case SSL_R_PACKET_LENGTH_TOO_LONG:
+	case SSL_R_RECORD_LENGTH_MISMATCH:
+	case SSL_R_LENGTH_MISMATCH:
+	case SSL_R_BAD_PACKET_LENGTH:
+	case SSL_R_UNEXPECTED_MESSAGE:
+	case SSL_R_UNEXPECTED_RECORD:
+	case SSL_R_BAD_EXTENSION:
+	case SSL_R_LENGTH_TOO_SHORT:
+		return TF_BAD_RECORD;
+	default:
+		return TF_OTHER;
+	}
+}
+
+/* End c once its output is out. Never closes synchronously: callers of
+ * tls_send go on using c after it returns. With nothing to send, a NOP's
+ * completion does it. */
+static void close_soon(struct worker *w, struct conn *c)
+{
+	struct tls_conn *t = T(c);
+
+	t->flags |= TLS_CLOSE_AFTER;
+	submit(w, c);
+	if (!t->inflight) {
+		struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+		io_uring_prep_nop(sqe);
+		conn_tag(w, c, sqe, OP_TLS_SEND);
+		t->inflight = true;
+		t->inflight_end = t->out_sent;
+	}
+}
+
+/* Fatal: what OpenSSL wrote (an alert) goes out, then the connection
+ * closes; no SSL call after this. */
+static void fail(struct worker *w, struct conn *c, enum tls_fail why)
+{
+	tls_count_fail(w, c, why);
+	ERR_clear_error();
+	T(c)->flags |= TLS_FAILED;
+	close_soon(w, c);
+}
+
+/* Plain HTTP on the HTTPS port: a plain-text 400 (as nginx answers), then
+ * the close. */
+static void plain_400(struct worker *w, struct conn *c)
+{
+	struct tls_conn *t = T(c);
+
+	tls_count_fail(w, c, TF_PLAIN_HTTP);
+	t->flags |= TLS_FAILED;
+	if (!get_tbuf(w, t)) {
+		unwait(w, t); /* no buffer: just the close */
+	} else {
+		int n = https_plain_400(rbuf_addr(&w->tbufs, t->tbuf), w->tbufs.size);
+		if (n > 0)
+			t->out_len = (uint32_t)n;
+	}
+	close_soon(w, c);
+}
+
+/* Plaintext bytes for one SSL_write: whole records that fit the room. */
+static uint32_t write_len(const struct worker *w, const struct tls_conn *t, uint32_t left)
+{
+	size_t room = w->tbufs.size - t->out_len;
+	size_t recs = room / (REC_MAX + REC_OVERHEAD);
+	size_t n = recs * REC_MAX;
+
+	if (n == 0 && room > REC_OVERHEAD)
+		n = room - REC_OVERHEAD;
+	return left < n ? left : (uint32_t)n;
+}
+
+/* Compact the unsent ciphertext to the front (only between sends). */
+static void compact(struct worker *w, struct tls_conn *t)
+{
+	if (t->inflight || t->tbuf < 0 || t->out_sent == 0)
+		return;
+	char *b = rbuf_addr(&w->tbufs, t->tbuf);
+	memmove(b, b + t->out_sent, t->out_len - t->out_sent);
+	t->out_len -= t->out_sent;
+	t->out_sent = 0;
+}
+
+void tls_pump(struct worker *w, struct conn *c)
+{
+	struct tls_conn *t = T(c);
+
+	if (!t || (t->flags & TLS_FAILED))
+		return;
+	compact(w, t);
+	for (unsigned i = 0; i < t->qn; i++) {
+		struct tls_ent *e = &t->q[(t->qhead + i) % TLS_QMAX];
+		if (e->hold)
+			break;
+		while (e->enc < e->len) {
+			if (!get_tbuf(w, t))
+				goto out;
+			uint32_t n = e->retry ? e->retry : write_len(w, t, e->len - e->enc);
+			if (n == 0)
+				goto out; /* full: the send in flight makes room */
+			int r = SSL_write(t->ssl, e->p + e->enc, (int)n);
+			if (r <= 0) {
+				int err = SSL_get_error(t->ssl, r);
+				if (err == SSL_ERROR_WANT_WRITE) {
+					e->retry = n;
+					goto out;
+				}
+				fail(w, c, TF_OTHER);
+				return;
+			}
+			e->retry = 0;
+			e->enc += (uint32_t)r;
+			e->cend = t->cwritten;
+		}
+	}
+out:
+	submit(w, c);
+	/* A send with nothing left to encrypt and nothing in flight (all
+	 * of it empty) still needs its completion: a NOP brings it. */
+	if (!t->inflight && t->qn && t->q[t->qhead].enc == t->q[t->qhead].len &&
+	    !t->q[t->qhead].hold) {
+		struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+		io_uring_prep_nop(sqe);
+		conn_tag(w, c, sqe, OP_TLS_SEND);
+		t->inflight = true;
+		t->inflight_end = t->out_sent;
+	}
+}
+
+void tls_send(struct worker *w, struct conn *c, const char *p, uint32_t len, unsigned op,
+	      uint32_t res)
+{
+	struct tls_conn *t = T(c);
+
+	if (t->qn == TLS_QMAX) { /* cannot happen: callers keep two at most */
+		log_err("worker %u: TLS send queue full; closing the connection", w->id);
+		t->flags |= TLS_FAILED;
+		close_soon(w, c);
+		return;
+	}
+	struct tls_ent *e = &t->q[(t->qhead + t->qn++) % TLS_QMAX];
+	*e = (struct tls_ent){ .p = p, .len = len, .res = res, .op = (uint8_t)op,
+			       .cend = t->cwritten, .hold = (t->flags & TLS_HOLD_NEXT) != 0 };
+	t->flags &= ~(uint32_t)TLS_HOLD_NEXT;
+	if (op)
+		c->pending++; /* as conn_tag counts an SQE; its completion ends it */
+	tls_pump(w, c);
+}
+
+void tls_hold_next(struct conn *c)
+{
+	c->tls->flags |= TLS_HOLD_NEXT;
+}
+
+void tls_release(struct worker *w, struct conn *c)
+{
+	struct tls_conn *t = T(c);
+
+	for (unsigned i = 0; i < t->qn; i++) {
+		struct tls_ent *e = &t->q[(t->qhead + i) % TLS_QMAX];
+		if (e->hold) {
+			e->hold = false;
+			break;
+		}
+	}
+	tls_pump(w, c);
+}
+
+/* The queued sends whose ciphertext is all out complete, in order. */
+static bool deliver(struct worker *w, struct conn *c)
+{
+	struct tls_conn *t = T(c);
+	uint32_t gen = c->gen;
+
+	while (t->qn) {
+		struct tls_ent *e = &t->q[t->qhead];
+		if (e->hold || e->enc < e->len || e->cend > t->csent)
+			break;
+		struct io_uring_cqe cqe = { .res = (int32_t)e->res };
+		unsigned op = e->op;
+		t->qhead = (uint8_t)((t->qhead + 1) % TLS_QMAX);
+		t->qn--;
+		if (!op)
+			continue;
+		conn_complete(w, c, op, &cqe);
+		if (c->gen != gen || c->state == CS_CLOSING || c->state == CS_FREE || c->tls != t)
+			return false;
+	}
+	return true;
+}
+
+void tls_sent(struct worker *w, struct conn *c, int res)
+{
+	struct tls_conn *t = T(c);
+
+	if (res < 0 || (res == 0 && t->inflight_end != t->out_sent)) {
+		conn_close(w, c);
+		return;
+	}
+	t->out_sent += (uint32_t)res;
+	t->csent += (uint64_t)res;
+	if (t->out_sent < t->inflight_end) {
+		t->inflight = false;
+		submit(w, c); /* a short send: finish it first */
+		return;
+	}
+	t->inflight = false;
+	if (t->out_sent == t->out_len)
+		t->out_len = t->out_sent = 0;
+	if (!deliver(w, c))
+		return;
+	tls_pump(w, c);
+	if ((t->flags & TLS_CLOSE_AFTER) && !t->inflight && t->out_len == t->out_sent) {
+		t->flags &= ~(uint32_t)TLS_CLOSE_AFTER;
+		if (t->qn) /* failed with sends queued: they will never go */
+			conn_close(w, c);
+		else
+			conn_end(w, c);
+		return;
+	}
+	tls_idle(w, c);
+}
+
+bool tls_close_notify(struct worker *w, struct conn *c)
+{
+	struct tls_conn *t = T(c);
+
+	if (!t || (t->flags & (TLS_FAILED | TLS_NOTIFIED)) || !(t->flags & TLS_ESTABLISHED))
+		return false;
+	t->flags |= TLS_NOTIFIED;
+	if (SSL_shutdown(t->ssl) < 0)
+		ERR_clear_error();
+	submit(w, c);
+	if (!t->inflight)
+		return false;
+	t->flags |= TLS_CLOSE_AFTER;
+	return true;
+}
+
+/* ---- input ---------------------------------------------------------------- */
+
+static void established(struct worker *w, struct conn *c)
+{
+	struct tls_conn *t = T(c);
+
+	t->flags |= TLS_ESTABLISHED | TLS_COUNTED;
+	stat_add(&w->st.tls_handshakes, 1);
+	if (SSL_session_reused(t->ssl))
+		stat_add(&w->st.tls_resumed, 1);
+}
+
+static void wait_hs(struct worker *w, struct tls_conn *t)
+{
+	if (t->flags & TLS_WAIT_HS)
+		return;
+	t->flags |= TLS_WAIT_HS;
+	t->wait_next = NULL;
+	struct tls_conn **pp = &w->tls_hs_wait;
+	while (*pp)
+		pp = &(*pp)->wait_next;
+	*pp = t;
+}
+
+int tls_handshake(struct worker *w, struct conn *c)
+{
+	struct tls_conn *t = T(c);
+
+	if (t->flags & (TLS_FAILED | TLS_WAIT_TBUF | TLS_WAIT_HS))
+		return -1;
+	if (t->flags & TLS_ESTABLISHED)
+		return 1;
+	if (!(t->flags & TLS_SNIFFED)) {
+		unsigned char head[HTTPS_SNIFF_LEN];
+		size_t n = conn_held_peek(w, c, head, sizeof(head));
+		int k = https_sniff(head, n);
+		if (k == HTTPS_MORE)
+			return 0;
+		t->flags |= TLS_SNIFFED;
+		if (k == HTTPS_PLAIN) {
+			plain_400(w, c);
+			return -1;
+		}
+	}
+	/* A flood of new handshakes must not starve established traffic. */
+	if (w->tls_hs_budget == 0) {
+		wait_hs(w, t);
+		return -1;
+	}
+	w->tls_hs_budget--;
+	int r = SSL_do_handshake(t->ssl);
+	if (r == 1) {
+		established(w, c);
+		tls_pump(w, c); /* tickets, the server's Finished (1.2) */
+		return 1;
+	}
+	int err = SSL_get_error(t->ssl, r);
+	if (err == SSL_ERROR_WANT_READ) {
+		tls_pump(w, c);
+		return (t->flags & TLS_FAILED) ? -1 : 0;
+	}
+	if (err == SSL_ERROR_WANT_WRITE) /* no tbuf: resumed when one is free */
+		return -1;
+	fail(w, c, fail_reason());
+	return -1;
+}
+
+int tls_read(struct worker *w, struct conn *c, char *dst, size_t room)
+{
+	struct tls_conn *t = T(c);
+
+	if (t->flags & (TLS_FAILED | TLS_WAIT_TBUF))
+		return 0;
+	int r = SSL_read(t->ssl, dst, room > INT32_MAX ? INT32_MAX : (int)room);
+	if (r > 0)
+		return r;
+	int err = SSL_get_error(t->ssl, r);
+	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
+		return 0;
+	/* close_notify (honoured: the end of input, answered with ours) or
+	 * a broken record. */
+	if (err == SSL_ERROR_ZERO_RETURN && !(t->flags & TLS_NOTIFIED)) {
+		t->flags |= TLS_NOTIFIED;
+		SSL_shutdown(t->ssl);
+	} else if (err != SSL_ERROR_ZERO_RETURN) {
+		t->flags |= TLS_FAILED;
+	}
+	ERR_clear_error();
+	return -1;
+}
+
+bool tls_close_after(struct worker *w, struct conn *c)
+{
+	struct tls_conn *t = T(c);
+
+	submit(w, c);
+	if (!t->inflight)
+		return false;
+	t->flags |= TLS_CLOSE_AFTER;
+	return true;
+}
+
+/* ---- the loop's leftovers -------------------------------------------------- */
+
+void tls_after_turn(struct worker *w)
+{
+	w->tls_hs_budget = w->cfg->tls_hs_per_turn;
+	while (w->tls_tbuf_wait && w->tbufs.nfree) {
+		struct tls_conn *t = w->tls_tbuf_wait;
+		w->tls_tbuf_wait = t->wait_next;
+		t->flags &= ~(uint32_t)TLS_WAIT_TBUF;
+		struct conn *c = t->c;
+		if (c->state == CS_WAITBUF) {
+			conn_resume(w, c);
+		} else {
+			tls_pump(w, c);
+			conn_kick(w, c);
+		}
+	}
+	while (w->tls_hs_wait && w->tls_hs_budget) {
+		struct tls_conn *t = w->tls_hs_wait;
+		w->tls_hs_wait = t->wait_next;
+		t->flags &= ~(uint32_t)TLS_WAIT_HS;
+		conn_kick(w, t->c);
+	}
+}
+
+/* ---- for the access log ------------------------------------------------------ */
+
+const char *tls_version(const struct conn *c)
+{
+	return c->tls && c->tls->ssl ? SSL_get_version(c->tls->ssl) : NULL;
+}
+
+const char *tls_cipher(const struct conn *c)
+{
+	return c->tls && c->tls->ssl ? SSL_get_cipher_name(c->tls->ssl) : NULL;
+}
+
+bool tls_resumed(const struct conn *c)
+{
+	return c->tls && c->tls->ssl && SSL_session_reused(c->tls->ssl);
+}
