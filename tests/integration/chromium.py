@@ -62,7 +62,9 @@ class CDPError(Exception):
 
 
 class Browser:
-    def __init__(self, tmp, chromium):
+    def __init__(self, tmp, chromium, env=None, args=()):
+        # env: the browser's environment (HOME decides which NSS database
+        # it trusts, $HOME/.pki/nssdb); args: more command-line switches.
         self.tmp = tmp
         to_chrome_r, self._w = os.pipe()
         self._r, from_chrome_w = os.pipe()
@@ -87,13 +89,13 @@ class Browser:
                 "--disable-extensions", "--disable-dev-shm-usage",
                 "--mute-audio", "--autoplay-policy=no-user-gesture-required",
                 "--window-size=1200,900",
-                "--user-data-dir=" + os.path.join(tmp, "profile"),
-                "--remote-debugging-pipe", "about:blank"]
+                "--user-data-dir=" + os.path.join(tmp, "profile")] + \
+            list(args) + ["--remote-debugging-pipe", "about:blank"]
         # Every fd Python opens is close-on-exec, so only 0-4 are passed.
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                      stdout=err, stderr=err,
                                      preexec_fn=child_fds, close_fds=False,
-                                     start_new_session=True)
+                                     start_new_session=True, env=env)
         err.close()
         os.close(a)
         os.close(b)
