@@ -15,6 +15,7 @@ fails, the guest ends without a result, or the run passes its timeout
 """
 import os
 import platform
+import re
 import shutil
 import signal
 import subprocess
@@ -37,7 +38,7 @@ INIT = """#!/bin/sh
 # PID 1 of the guest: written by test_uml.py, runs guest.py, powers off.
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 HOME={tmp}
 export GLIBC_TUNABLES={tunables} OPENSSL_ia32cap='{ia32cap}'
-export TMPDIR={tmp}/scratch RINGSERVE={ringserve} PYTHONDONTWRITEBYTECODE=1
+export TMPDIR={tmp}/scratch RINGSERVE={ringserve} PYTHONDONTWRITEBYTECODE=1 UML_ONLY='{only}'
 echo {start} "$(uname -r)"
 mount -t proc proc /proc
 # Private scratch space: the root is the host's, read-write.
@@ -102,6 +103,7 @@ def boot(uml, launch, ringserve, tmp, timeout):
     with open(init, "w") as f:
         f.write(INIT.format(tmp=tmp, tunables=GLIBC_TUNABLES, ia32cap=OPENSSL_IA32CAP,
                             ringserve=ringserve, start=START, result=RESULT,
+                            only=re.sub(r"[^a-z0-9_,-]", "", os.environ.get("UML_ONLY", "")),
                             guest=os.path.join(HERE, "guest.py")))
     os.chmod(init, 0o755)
     argv = [launch, uml, "mem=768M", "rootfstype=hostfs", "rootflags=/", "rw",
