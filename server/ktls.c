@@ -135,8 +135,10 @@ void ktls_format(unsigned mask, char *out, size_t cap)
 		if (!(mask & (1u << i)))
 			continue;
 		int r = snprintf(out + n, cap - n, "%s%s", n ? ", " : "", names[i]);
-		if (r < 0 || (size_t)r >= cap - n)
+		if (r < 0 || (size_t)r >= cap - n) {
+			out[n] = '\0'; /* whole names only */
 			return;
+		}
 		n += (size_t)r;
 	}
 }

@@ -465,6 +465,12 @@ def t_ktls():
         check(rc == 0 and out == m3 + files["a.txt"], "curl %s: rc %d, %d bytes %s"
               % (" ".join(opts), rc, len(out), err))
         check(metrics_sum(mport, "tls_ktls_total") == before + 1, "kTLS with %s" % " ".join(opts))
+    # Heads only, errors and a generated listing go through the same sends.
+    rc, out, err = curl(port, ["/list/", "/missing"], ["-w", "%{http_code}\n"])
+    check(rc == 0 and b"one.txt" in out and b"200\n" in out and out.endswith(b"404\n"),
+          "listing and 404 over kTLS: rc %d %r %s" % (rc, out[-60:], err))
+    rc, out, err = curl(port, ["/m3.bin"], ["-I"])
+    check(rc == 0 and b"content-length: %d" % len(m3) in out.lower(), "HEAD over kTLS: %r" % out)
     # Resumption with a ticket (sent as a kTLS control record), and our
     # close_notify after "Connection: close", as openssl s_client sees them.
     sess = os.path.join(base, "ktls.sess")
@@ -503,6 +509,15 @@ def t_ktls():
         check(metrics_sum(mport, "tls_ktls_total") == 2, "--transfer=%s: kTLS connections %d"
               % (mode, metrics_sum(mport, "tls_ktls_total")))
         s.stop()
+    # Paced (--limit-rate) splice: the chunks wait for their schedule.
+    s, port, mport = https_server(root, ["--transfer", "splice", "--limit-rate", "8m"])
+    t0 = time.monotonic()
+    rc, out, err = curl(port, ["/m3.bin"])
+    took = time.monotonic() - t0
+    check(rc == 0 and out == m3, "paced splice over kTLS: rc %d, %d bytes %s" % (rc, len(out), err))
+    check(took >= 0.25, "paced: %.2f s for 3 MiB at 8 MiB/s" % took)
+    check(metrics_sum(mport, "sent_bytes_total", 'path="splice"') >= len(m3), "paced by splice")
+    s.stop()
     # O_DIRECT from the ext4 image.
     if not os.path.ismount(EXT4):
         check(False, "the ext4 image is not mounted at %s" % EXT4)
