@@ -393,11 +393,12 @@ def curl(port, paths, opts=(), crt=None):
     return r.returncode, r.stdout, r.stderr.decode("utf-8", "replace")[-300:]
 
 
-def https_server(root_dir, extra=()):
+def https_server(root_dir, extra=(), env=None):
     crt, key = test_cert()
     mport = free_port()
     s = Server(root_dir, threads=1, extra=["--tls-port", "0", "--tls-cert", crt, "--tls-key", key,
-                                           "--metrics", "127.0.0.1:%d" % mport] + list(extra))
+                                           "--metrics", "127.0.0.1:%d" % mport] + list(extra),
+               env=env)
     m = re.search(r"127\.0\.0\.1:(\d+) \(https\)", startup_line(s))
     return s, (int(m.group(1)) if m else 0), mport
 
@@ -517,6 +518,14 @@ def t_ktls():
     check(rc == 0 and out == m3, "paced splice over kTLS: rc %d, %d bytes %s" % (rc, len(out), err))
     check(took >= 0.25, "paced: %.2f s for 3 MiB at 8 MiB/s" % took)
     check(metrics_sum(mport, "sent_bytes_total", 'path="splice"') >= len(m3), "paced by splice")
+    s.stop()
+    # RINGSERVE_DISABLE=ktls: user space again, no splice or sendfile.
+    s, port, mport = https_server(root, env=dict(os.environ, RINGSERVE_DISABLE="ktls"))
+    check("kTLS: off (RINGSERVE_DISABLE=ktls)" in startup_line(s), "off: %s" % startup_line(s))
+    rc, out, err = curl(port, ["/m3.bin"])
+    check(rc == 0 and out == m3, "user-space TLS: rc %d, %d bytes %s" % (rc, len(out), err))
+    check(metrics_sum(mport, "tls_ktls_total") == 0 and
+          metrics_sum(mport, "sent_bytes_total", 'path="sendfile"') == 0, "no kTLS, no sendfile")
     s.stop()
     # O_DIRECT from the ext4 image.
     if not os.path.ismount(EXT4):
