@@ -504,10 +504,13 @@ def t_ktls():
               % (mode, rc, len(out), err))
         rc, out, err = curl(port, ["/m3.bin"], ["-r", "5-70005"])
         check(rc == 0 and out == m3[5:70006], "--transfer=%s range: %d bytes" % (mode, len(out)))
+        rc, out, err = curl(port, ["/m3.bin"], ["-r", "0-9,100000-299999"])
+        check(rc == 0 and m3[:10] in out and m3[100000:300000] in out and b"multipart" not in m3,
+              "--transfer=%s multipart: rc %d, %d bytes %s" % (mode, rc, len(out), err))
         n = metrics_sum(mport, "sent_bytes_total", 'path="%s"' % path)
         check(n >= len(m3) + len(files["big.bin"]), "--transfer=%s: %d bytes by %s"
               % (mode, n, path))
-        check(metrics_sum(mport, "tls_ktls_total") == 2, "--transfer=%s: kTLS connections %d"
+        check(metrics_sum(mport, "tls_ktls_total") == 3, "--transfer=%s: kTLS connections %d"
               % (mode, metrics_sum(mport, "tls_ktls_total")))
         s.stop()
     # Paced (--limit-rate) splice: the chunks wait for their schedule.
