@@ -414,6 +414,7 @@ static void log_request(struct worker *w, struct conn *c, unsigned status)
 		e.tls_version = tls_version(c);
 		e.tls_cipher = tls_cipher(c);
 		e.tls_resumed = tls_resumed(c);
+		e.ktls = tls_ktls(c);
 	}
 	alog_write(&w->alog, &e, w->date_sec);
 }
@@ -760,8 +761,9 @@ void conn_send_mem(struct worker *w, struct conn *c, size_t head, const char *bo
 {
 	if (batch_take(w, c, head, body, blen))
 		return;
-	/* HTTPS: encrypted straight from the cache, no copy into the buffer. */
-	if (c->tls && blen && !pace_wanted(w, blen)) {
+	/* HTTPS: encrypted straight from the cache, no copy into the buffer
+	 * (with kTLS head and body go in one plaintext send, as over HTTP). */
+	if (c->tls && !tls_ktls(c) && blen && !pace_wanted(w, blen)) {
 		c->flags &= (uint32_t)~CF_PACED;
 		c->state = CS_SEND;
 		c->send_off = 0;
@@ -845,13 +847,16 @@ static void prep_file_read(struct worker *w, struct conn *c, struct io_uring_sqe
 
 void conn_send_head(struct worker *w, struct conn *c, unsigned op, unsigned sqe_flags)
 {
+	/* Paced, the body's first chunk may be a pacing interval away. */
+	int more = (c->flags & CF_PACED) ? 0 : MSG_MORE;
+
 	if (c->tls) {
+		if (more)
+			tls_more_next(c);
 		tls_send(w, c, rbuf_addr(&w->bufs, c->buf), c->send_len, op, c->send_len);
 		return;
 	}
 	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
-	/* Paced, the body's first chunk may be a pacing interval away. */
-	int more = (c->flags & CF_PACED) ? 0 : MSG_MORE;
 
 	io_uring_prep_send(sqe, c->sock, rbuf_addr(&w->bufs, c->buf), c->send_len,
 			   MSG_WAITALL | more | MSG_NOSIGNAL);
@@ -938,6 +943,8 @@ void conn_send_body(struct worker *w, struct conn *c, const char *buf, unsigned 
 		    const struct rbuf_pool *pool, int flags, unsigned op)
 {
 	if (c->tls) {
+		if (flags & MSG_MORE)
+			tls_more_next(c);
 		tls_send(w, c, buf, n, op, n);
 		return;
 	}
@@ -982,10 +989,12 @@ void conn_start_body(struct worker *w, struct conn *c)
 	pace_begin(w, c, (uint32_t)head);
 	/* Resident bodies go by sendfile; cold large ones by O_DIRECT. */
 	/* HTTPS without kTLS: no splice or sendfile (the bytes must pass
-	 * through OpenSSL); buffered reads or O_DIRECT instead. */
-	if (c->tls && (mode == TRANSFER_SPLICE || mode == TRANSFER_SENDFILE))
+	 * through OpenSSL); buffered reads or O_DIRECT instead. With kTLS
+	 * the kernel encrypts what they move. */
+	bool user_tls = c->tls && !tls_ktls(c);
+	if (user_tls && (mode == TRANSFER_SPLICE || mode == TRANSFER_SENDFILE))
 		mode = TRANSFER_READ;
-	if (!c->tls && (mode == TRANSFER_AUTO || mode == TRANSFER_SENDFILE) &&
+	if (!user_tls && (mode == TRANSFER_AUTO || mode == TRANSFER_SENDFILE) &&
 	    sendfile_wanted(w, c, mode == TRANSFER_SENDFILE)) {
 		c->spath = SP_SENDFILE;
 		sendfile_start(w, c);
@@ -1007,7 +1016,7 @@ void conn_start_body(struct worker *w, struct conn *c)
 		send_whole_now(w, c, head + len); /* linked to its read: never batched */
 		return;
 	}
-	c->pipe = mode == TRANSFER_READ || c->tls ? -1 : pipes_get(&w->pipes);
+	c->pipe = mode == TRANSFER_READ || user_tls ? -1 : pipes_get(&w->pipes);
 	c->spath = c->pipe >= 0 ? SP_SPLICE : SP_BUFFER;
 	body_span(w, c);
 }
@@ -1017,6 +1026,14 @@ static void body_span(struct worker *w, struct conn *c)
 {
 	if (c->spath == SP_SENDFILE) {
 		sendfile_start(w, c);
+		return;
+	}
+	if (c->pipe >= 0 && c->tls) {
+		/* kTLS: the head leaves through tls.c's queue, which cannot be
+		 * linked; the splice starts at its completion (OP_SEND_HEAD). */
+		c->state = CS_SPLICE;
+		conn_send_head(w, c, OP_SEND_HEAD, 0);
+		conn_touch(w, c);
 		return;
 	}
 	ring_reserve(&w->ring, 3); /* head -> file -> socket, one chain */
@@ -1440,6 +1457,8 @@ void conn_complete(struct worker *w, struct conn *c, unsigned op, const struct i
 	case OP_SEND_HEAD:
 		if (res < 0 || (unsigned)res != c->send_len)
 			conn_close(w, c);
+		else if (c->tls && c->state == CS_SPLICE)
+			splice_chunk(w, c); /* kTLS: the body follows its head */
 		break;
 	case OP_SEND_CHUNK:
 		on_send_chunk(w, c, res);

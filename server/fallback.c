@@ -14,11 +14,12 @@ static const struct {
 	{ "send_zc", FB_SEND_ZC },
 	{ "cachestat", FB_CACHESTAT },
 	{ "dioalign", FB_DIOALIGN },
+	{ "ktls", FB_KTLS },
 };
 
 #define NNAMES (sizeof(names) / sizeof(names[0]))
 
-const char fallback_names[] = "defer_taskrun,coop_taskrun,pbuf_ring,send_zc,cachestat,dioalign";
+const char fallback_names[] = "defer_taskrun,coop_taskrun,pbuf_ring,send_zc,cachestat,dioalign,ktls";
 
 int fallback_parse(const char *spec, unsigned *mask, char *bad, size_t badlen)
 {

@@ -18,6 +18,7 @@ enum fallback_bit {
 	FB_SEND_ZC = 1u << 3,       /* IORING_OP_SEND_ZC reported missing */
 	FB_CACHESTAT = 1u << 4,     /* residency through mincore(2) */
 	FB_DIOALIGN = 1u << 5,      /* statx without STATX_DIOALIGN */
+	FB_KTLS = 1u << 6,          /* no kernel TLS: HTTPS encrypted in user space */
 };
 
 /* Every accepted name, comma-separated, for --help and errors. */

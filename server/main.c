@@ -31,6 +31,7 @@
 #include "url.h"
 #include "worker.h"
 #include "https.h"
+#include "ktls.h"
 #include "tls.h"
 #include "tlsctx.h"
 
@@ -300,22 +301,47 @@ static struct tlsctx_opts tls_opts;
 static struct tlsctx_slot tls_slot;
 static char hsts_line[64];
 
-/* kTLS needs the kernel's tls module: it is listed as an upper layer
- * protocol once loaded. Phase 1 encrypts in user space either way. */
-static const char *ktls_probe(void)
-{
-	char buf[256] = "";
-	FILE *f = fopen("/proc/sys/net/ipv4/tcp_available_ulp", "re");
+static bool ktls_disabled; /* RINGSERVE_DISABLE=ktls */
+static char ktls_line[192];  /* the probe's result, for the startup line */
 
-	if (!f)
-		return "kTLS: no (no tcp_available_ulp)";
+/* kTLS needs the kernel's tls module, listed as an upper layer protocol
+ * once loaded, and its ciphers (ktls_probe). Probed once, at start: a
+ * module loaded later is used after a restart. True when some cipher can
+ * go to the kernel. */
+static bool probe_ktls(void)
+{
+	char buf[256] = "", names[96];
+	bool ulp = false;
+
+	if (ktls_disabled) {
+		snprintf(ktls_line, sizeof(ktls_line), "kTLS: off (RINGSERVE_DISABLE=ktls)");
+		return false;
+	}
+	FILE *f = fopen("/proc/sys/net/ipv4/tcp_available_ulp", "re");
+	if (!f) {
+		snprintf(ktls_line, sizeof(ktls_line), "kTLS: no (no tcp_available_ulp)");
+		return false;
+	}
 	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
 	for (char *tok = strtok(buf, " \n"); tok; tok = strtok(NULL, " \n"))
-		if (strcmp(tok, "tls") == 0)
-			return "kTLS: available, not used yet (user-space encryption)";
-	return "kTLS: no (module not loaded)";
+		ulp |= strcmp(tok, "tls") == 0;
+	if (!ulp) {
+		snprintf(ktls_line, sizeof(ktls_line), "kTLS: no (module not loaded)");
+		return false;
+	}
+	unsigned ciphers = ktls_probe();
+	tls_set_ktls(ciphers);
+	if (!ciphers) {
+		snprintf(ktls_line, sizeof(ktls_line),
+			 "kTLS: no (the kernel took no cipher: crypto modules missing?)");
+		return false;
+	}
+	ktls_format(ciphers, names, sizeof(names));
+	snprintf(ktls_line, sizeof(ktls_line),
+		 "kTLS: available (TX by the kernel after the handshake: %s; RX in OpenSSL)", names);
+	return true;
 }
 
 /* Certificates are read now, before --user drops privileges. 0, or the
@@ -335,6 +361,8 @@ static int setup_tls(struct server *srv, const struct config *cfg)
 		tls_opts.pairs[i] = (struct tlsctx_pair){ cfg->tls_certs[i], cfg->tls_keys[i] };
 	tls_opts.npairs = cfg->ntls_certs;
 	tls_opts.min_version = cfg->tls_min ? TLS1_3_VERSION : TLS1_2_VERSION;
+	/* OpenSSL hands the keys to our BIO only when asked to. */
+	tls_opts.ktls = probe_ktls();
 	if (tlsctx_load(&tls_opts, &set, err, sizeof(err), warn, sizeof(warn))) {
 		fprintf(stderr, "ringserve: --tls-cert/--tls-key: %s\n", err);
 		return 1;
@@ -435,7 +463,7 @@ static void print_banner(const struct server *srv, const struct worker *w, unsig
 			      ", HTTPS on port %u (%u certificate%s, TLS %s+%s%s, %s)", listen_tls_port(&srv->listen),
 			      cfg->ntls_certs, cfg->ntls_certs == 1 ? "" : "s", cfg->tls_min ? "1.3" : "1.2",
 			      cfg->hsts ? ", HSTS" : "", cfg->redirect_https ? ", HTTP redirects" : "",
-			      ktls_probe());
+			      ktls_line);
 	if (cfg->ntrusted)
 		n += snprintf(extra + n, sizeof(extra) - (size_t)n,
 			      ", client from %s via %u trusted CIDR%s",
@@ -479,6 +507,7 @@ static int apply_disable(unsigned *disabled)
 		   (*disabled & FB_COOP_TASKRUN ? RING_AVOID_COOP_TASKRUN : 0) |
 		   (*disabled & FB_SEND_ZC ? RING_AVOID_SEND_ZC : 0));
 	resid_init(!(*disabled & FB_CACHESTAT));
+	ktls_disabled = (*disabled & FB_KTLS) != 0;
 	direct_init(!(*disabled & FB_DIOALIGN));
 	return 0;
 }

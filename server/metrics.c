@@ -100,6 +100,11 @@ static const struct plain {
 	  OFF(auth_busy) },
 	{ "tls_handshakes_total", "HTTPS handshakes completed.", OFF(tls_handshakes) },
 	{ "tls_resumed_total", "Of them, sessions resumed from a ticket.", OFF(tls_resumed) },
+	{ "tls_ktls_total", "HTTPS connections whose sending the kernel took over (kTLS TX).",
+	  OFF(tls_ktls) },
+	{ "tls_ktls_failures_total",
+	  "HTTPS connections closed because the kernel refused the keys for kTLS TX.",
+	  OFF(tls_ktls_failed) },
 };
 
 /* A counter family with one label taking the values names[0..count). */

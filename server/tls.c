@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 
 #include "https.h"
@@ -76,6 +77,10 @@ static bool get_tbuf(struct worker *w, struct tls_conn *t)
 
 bool tls_take_tbuf(struct worker *w, struct conn *c)
 {
+	/* kTLS: responses go from their own memory; the tbuf only carries
+	 * control records, taken when one is written. */
+	if (T(c)->flags & TLS_KTLS_ON)
+		return true;
 	return get_tbuf(w, T(c));
 }
 
@@ -109,11 +114,26 @@ static int bio_write(BIO *b, const char *data, int n)
 		BIO_set_retry_write(b);
 		return -1;
 	}
-	if ((size_t)n > room)
+	if (t->flags & TLS_KTLS_SET) {
+		/* A plaintext record: kept whole, with its type. */
+		if ((size_t)n > room) {
+			BIO_set_retry_write(b);
+			return -1;
+		}
+		if (t->rn == TLS_RECS)
+			return -1; /* cannot happen: a handful of records at most */
+	} else if ((size_t)n > room) {
 		n = (int)room;
+	}
 	memcpy(rbuf_addr(&w->tbufs, t->tbuf) + t->out_len, data, (size_t)n);
 	t->out_len += (uint32_t)n;
 	t->cwritten += (uint64_t)n;
+	if (t->flags & TLS_KTLS_SET) {
+		unsigned i = (t->rhead + t->rn++) % TLS_RECS;
+		t->recs[i].end = t->cwritten;
+		t->recs[i].type = t->ctrl_type ? t->ctrl_type : KTLS_REC_DATA;
+		t->ctrl_type = 0; /* one write per control record, as OpenSSL's socket BIO */
+	}
 	return n;
 }
 
@@ -133,17 +153,60 @@ static int bio_read(BIO *b, char *out, int n)
 	return -1;
 }
 
+static int ktls_apply(struct tls_conn *t);
+static unsigned ktls_ciphers; /* set once before the workers start */
+
+void tls_set_ktls(unsigned ciphers)
+{
+	ktls_ciphers = ciphers;
+}
+
+/* OpenSSL's new write keys for the kernel (BIO_CTRL_SET_KTLS, after the
+ * BIO was flushed: TLS 1.3 right after the server Finished, TLS 1.2 after
+ * its ChangeCipherSpec). Accepting (1) means every record OpenSSL writes
+ * from now on is plaintext, so the answer must hold: the upper layer is
+ * attached now (its base mode passes bytes through unchanged), the keys
+ * are kept, and TLS_TX follows once the ciphertext written before this
+ * point is out (tls_sent), or at once when it already is. 0: the
+ * connection stays in user space (RX, an unknown cipher, no module). */
+static long ktls_set(struct tls_conn *t, long is_tx, const void *info)
+{
+	int len = ktls_info_len(info);
+
+	if (!is_tx || (t->flags & TLS_KTLS_SET) || len < 0 || len > KTLS_INFO_MAX ||
+	    !(ktls_info_cipher(info) & ktls_ciphers))
+		return 0;
+	if (ktls_ulp(t->c->fd) < 0)
+		return 0;
+	memcpy(t->ktls_info, info, (size_t)len);
+	t->ktls_len = (uint8_t)len;
+	t->ktls_at = t->cwritten;
+	if (t->csent == t->cwritten && !t->inflight && ktls_apply(t) < 0)
+		return 0; /* nothing written since: user space goes on unharmed */
+	t->flags |= TLS_KTLS_SET;
+	return 1;
+}
+
 static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
 {
-	(void)b;
-	(void)num;
-	(void)ptr;
+	struct tls_conn *t = BIO_get_data(b);
+
 	switch (cmd) {
 	case BIO_CTRL_FLUSH:
 		return 1; /* tls_pump sends what was written */
-	default:
-		/* BIO_CTRL_SET_KTLS and the kTLS queries included: phase 2
-		 * answers them (after the queued ciphertext is out). */
+	case KTLS_BIO_SET:
+		return ktls_set(t, num, ptr);
+	case KTLS_BIO_GET_SEND:
+		/* From the hand-over on: OpenSSL must write plaintext (its
+		 * sequence numbers now belong to the kernel). */
+		return (t->flags & TLS_KTLS_SET) != 0;
+	case KTLS_BIO_SET_CTRL_MSG:
+		t->ctrl_type = (uint8_t)num;
+		return 0;
+	case KTLS_BIO_CLEAR_CTRL_MSG:
+		t->ctrl_type = 0;
+		return 0;
+	default: /* KTLS_BIO_GET_RECV included: reading stays in OpenSSL */
 		return 0;
 	}
 }
@@ -230,6 +293,7 @@ void tls_detach(struct worker *w, struct conn *c)
 	if (!(t->flags & TLS_ESTABLISHED))
 		tls_count_fail(w, c, TF_EOF); /* nothing else was: it left */
 	tls_abort(w, c);
+	OPENSSL_cleanse(t->ktls_info, sizeof(t->ktls_info)); /* keys never applied */
 	SSL_free(t->ssl); /* the BIO with it; OpenSSL's buffers are released */
 	t->ssl = NULL;
 	if (t->tbuf >= 0)
@@ -245,19 +309,53 @@ bool tls_handshaking(const struct conn *c)
 
 /* ---- output -------------------------------------------------------------- */
 
+/* The tbuf's next bytes: ciphertext (before kTLS, or written before the
+ * switch) in one SEND; after the switch one plaintext record per SENDMSG,
+ * its type in the cmsg. */
 static void submit(struct worker *w, struct conn *c)
 {
 	struct tls_conn *t = T(c);
 
 	if (t->inflight || t->out_sent == t->out_len)
 		return;
+	char *p = rbuf_addr(&w->tbufs, t->tbuf) + t->out_sent;
+	uint32_t len = t->out_len - t->out_sent;
 	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
-	io_uring_prep_send(sqe, c->sock, rbuf_addr(&w->tbufs, t->tbuf) + t->out_sent,
-			   t->out_len - t->out_sent, MSG_NOSIGNAL | MSG_WAITALL);
+
+	if (!(t->flags & TLS_KTLS_ON)) {
+		if ((t->flags & TLS_KTLS_SET) && t->ktls_at - t->csent < len)
+			len = (uint32_t)(t->ktls_at - t->csent); /* up to the switch */
+		io_uring_prep_send(sqe, c->sock, p, len, MSG_NOSIGNAL | MSG_WAITALL);
+	} else {
+		unsigned char type = KTLS_REC_DATA;
+		if (t->rn) {
+			uint64_t end = t->recs[t->rhead].end;
+			type = t->recs[t->rhead].type;
+			if (end - t->csent < len)
+				len = (uint32_t)(end - t->csent);
+		}
+		/* No MSG_MORE: the kernel refuses it with a record type. */
+		ktls_msg_init(&t->msg, type, p, len);
+		io_uring_prep_sendmsg(sqe, c->sock, &t->msg.mh, MSG_NOSIGNAL);
+	}
 	sqe->flags |= IOSQE_FIXED_FILE;
 	conn_tag(w, c, sqe, OP_TLS_SEND);
 	t->inflight = true;
-	t->inflight_end = t->out_len;
+	t->inflight_ent = false;
+	t->inflight_end = t->out_sent + len;
+}
+
+/* A NOP whose completion reports what needs no bytes. */
+static void submit_nop(struct worker *w, struct conn *c)
+{
+	struct tls_conn *t = T(c);
+	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+
+	io_uring_prep_nop(sqe);
+	conn_tag(w, c, sqe, OP_TLS_SEND);
+	t->inflight = true;
+	t->inflight_ent = false;
+	t->inflight_end = t->out_sent;
 }
 
 static enum tls_fail fail_reason(void)
@@ -300,13 +398,8 @@ static void close_soon(struct worker *w, struct conn *c)
 
 	t->flags |= TLS_CLOSE_AFTER;
 	submit(w, c);
-	if (!t->inflight) {
-		struct io_uring_sqe *sqe = ring_sqe(&w->ring);
-		io_uring_prep_nop(sqe);
-		conn_tag(w, c, sqe, OP_TLS_SEND);
-		t->inflight = true;
-		t->inflight_end = t->out_sent;
-	}
+	if (!t->inflight)
+		submit_nop(w, c);
 }
 
 /* Fatal: what OpenSSL wrote (an alert) goes out, then the connection
@@ -360,6 +453,38 @@ static void compact(struct worker *w, struct tls_conn *t)
 	t->out_sent = 0;
 }
 
+/* kTLS: the tbuf's records first, then the head queued send's plaintext
+ * from the caller's memory, one SEND at a time (a short one is finished
+ * before the next: no MSG_WAITALL on tls_sw), MSG_MORE when more of the
+ * response follows. */
+static void ktls_pump(struct worker *w, struct conn *c)
+{
+	struct tls_conn *t = T(c);
+
+	if (t->inflight)
+		return;
+	if (t->out_sent < t->out_len) {
+		submit(w, c);
+		return;
+	}
+	if (!t->qn || !(t->flags & TLS_KTLS_ON))
+		return;
+	struct tls_ent *e = &t->q[t->qhead];
+	if (e->hold)
+		return;
+	if (e->enc == e->len) {
+		submit_nop(w, c);
+		return;
+	}
+	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+	io_uring_prep_send(sqe, c->sock, e->p + e->enc, e->len - e->enc,
+			   MSG_NOSIGNAL | (e->more ? MSG_MORE : 0));
+	sqe->flags |= IOSQE_FIXED_FILE;
+	conn_tag(w, c, sqe, OP_TLS_SEND);
+	t->inflight = true;
+	t->inflight_ent = true;
+}
+
 void tls_pump(struct worker *w, struct conn *c)
 {
 	struct tls_conn *t = T(c);
@@ -367,6 +492,10 @@ void tls_pump(struct worker *w, struct conn *c)
 	if (!t || (t->flags & TLS_FAILED))
 		return;
 	compact(w, t);
+	if (t->flags & TLS_KTLS_SET) {
+		ktls_pump(w, c);
+		return;
+	}
 	for (unsigned i = 0; i < t->qn; i++) {
 		struct tls_ent *e = &t->q[(t->qhead + i) % TLS_QMAX];
 		if (e->hold)
@@ -397,13 +526,8 @@ out:
 	/* A send with nothing left to encrypt and nothing in flight (all
 	 * of it empty) still needs its completion: a NOP brings it. */
 	if (!t->inflight && t->qn && t->q[t->qhead].enc == t->q[t->qhead].len &&
-	    !t->q[t->qhead].hold) {
-		struct io_uring_sqe *sqe = ring_sqe(&w->ring);
-		io_uring_prep_nop(sqe);
-		conn_tag(w, c, sqe, OP_TLS_SEND);
-		t->inflight = true;
-		t->inflight_end = t->out_sent;
-	}
+	    !t->q[t->qhead].hold)
+		submit_nop(w, c);
 }
 
 void tls_send(struct worker *w, struct conn *c, const char *p, uint32_t len, unsigned op,
@@ -419,8 +543,9 @@ void tls_send(struct worker *w, struct conn *c, const char *p, uint32_t len, uns
 	}
 	struct tls_ent *e = &t->q[(t->qhead + t->qn++) % TLS_QMAX];
 	*e = (struct tls_ent){ .p = p, .len = len, .res = res, .op = (uint8_t)op,
-			       .cend = t->cwritten, .hold = (t->flags & TLS_HOLD_NEXT) != 0 };
-	t->flags &= ~(uint32_t)TLS_HOLD_NEXT;
+			       .cend = t->cwritten, .hold = (t->flags & TLS_HOLD_NEXT) != 0,
+			       .more = (t->flags & TLS_MORE_NEXT) != 0 };
+	t->flags &= ~(uint32_t)(TLS_HOLD_NEXT | TLS_MORE_NEXT);
 	if (op)
 		c->pending++; /* as conn_tag counts an SQE; its completion ends it */
 	tls_pump(w, c);
@@ -429,6 +554,37 @@ void tls_send(struct worker *w, struct conn *c, const char *p, uint32_t len, uns
 void tls_hold_next(struct conn *c)
 {
 	c->tls->flags |= TLS_HOLD_NEXT;
+}
+
+void tls_more_next(struct conn *c)
+{
+	c->tls->flags |= TLS_MORE_NEXT;
+}
+
+bool tls_ktls(const struct conn *c)
+{
+	return c->tls && (c->tls->flags & TLS_KTLS_ON);
+}
+
+/* The ciphertext written before the switch is out: the kernel takes the
+ * keys (kept no longer than needed). */
+static int ktls_apply(struct tls_conn *t)
+{
+	int r = ktls_tx(t->c->fd, t->ktls_info, t->ktls_len);
+
+	OPENSSL_cleanse(t->ktls_info, sizeof(t->ktls_info));
+	if (r < 0)
+		return r;
+	t->flags |= TLS_KTLS_ON;
+	stat_add(&t->w->st.tls_ktls, 1);
+	return 0;
+}
+
+/* The handshake is done and nothing of the switch is still going out. */
+static bool ktls_drained(const struct tls_conn *t)
+{
+	return !(t->flags & TLS_KTLS_SET) ||
+	       ((t->flags & TLS_KTLS_ON) && !t->inflight && t->out_sent == t->out_len);
 }
 
 void tls_release(struct worker *w, struct conn *c)
@@ -472,20 +628,42 @@ void tls_sent(struct worker *w, struct conn *c, int res)
 {
 	struct tls_conn *t = T(c);
 
-	if (res < 0 || (res == 0 && t->inflight_end != t->out_sent)) {
-		conn_close(w, c);
-		return;
-	}
-	t->out_sent += (uint32_t)res;
-	t->csent += (uint64_t)res;
-	if (t->out_sent < t->inflight_end) {
-		t->inflight = false;
-		submit(w, c); /* a short send: finish it first */
-		return;
-	}
 	t->inflight = false;
-	if (t->out_sent == t->out_len)
-		t->out_len = t->out_sent = 0;
+	if (t->inflight_ent) { /* kTLS: plaintext of the head queued send */
+		if (res <= 0) {
+			conn_close(w, c);
+			return;
+		}
+		t->q[t->qhead].enc += (uint32_t)res; /* short: ktls_pump sends the rest */
+	} else {
+		if (res < 0 || (res == 0 && t->inflight_end != t->out_sent)) {
+			conn_close(w, c);
+			return;
+		}
+		t->out_sent += (uint32_t)res;
+		t->csent += (uint64_t)res;
+		if (t->out_sent < t->inflight_end) {
+			submit(w, c); /* a short send: finish it first */
+			return;
+		}
+		while (t->rn && t->recs[t->rhead].end <= t->csent) {
+			t->rhead = (uint8_t)((t->rhead + 1) % TLS_RECS);
+			t->rn--;
+		}
+		/* The kernel refusing keys OpenSSL already gave up: no way
+		 * back to user space for this connection. */
+		int r;
+		if ((t->flags & TLS_KTLS_SET) && !(t->flags & TLS_KTLS_ON) && t->csent == t->ktls_at &&
+		    (r = ktls_apply(t)) < 0) {
+			stat_add(&w->st.tls_ktls_failed, 1);
+			log_warn("worker %u: kTLS TX refused by the kernel (%s); closing the connection",
+				 w->id, strerror(-r));
+			conn_close(w, c);
+			return;
+		}
+		if (t->out_sent == t->out_len)
+			t->out_len = t->out_sent = 0;
+	}
 	if (!deliver(w, c))
 		return;
 	tls_pump(w, c);
@@ -498,6 +676,10 @@ void tls_sent(struct worker *w, struct conn *c, int res)
 		return;
 	}
 	tls_idle(w, c);
+	if ((t->flags & TLS_KTLS_WAIT) && ktls_drained(t)) {
+		t->flags &= ~(uint32_t)TLS_KTLS_WAIT;
+		conn_kick(w, c); /* the requests that came meanwhile */
+	}
 }
 
 bool tls_close_notify(struct worker *w, struct conn *c)
@@ -547,7 +729,7 @@ int tls_handshake(struct worker *w, struct conn *c)
 	if (t->flags & (TLS_FAILED | TLS_WAIT_TBUF | TLS_WAIT_HS))
 		return -1;
 	if (t->flags & TLS_ESTABLISHED)
-		return 1;
+		return (t->flags & TLS_KTLS_WAIT) ? 0 : 1;
 	if (!(t->flags & TLS_SNIFFED)) {
 		unsigned char head[HTTPS_SNIFF_LEN];
 		size_t n = conn_held_peek(w, c, head, sizeof(head));
@@ -570,6 +752,12 @@ int tls_handshake(struct worker *w, struct conn *c)
 	if (r == 1) {
 		established(w, c);
 		tls_pump(w, c); /* tickets, the server's Finished (1.2) */
+		/* kTLS: the switch and its records go out before any response
+		 * (those leave by other paths); tls_sent kicks c then. */
+		if (!ktls_drained(t)) {
+			t->flags |= TLS_KTLS_WAIT;
+			return 0;
+		}
 		return 1;
 	}
 	int err = SSL_get_error(t->ssl, r);

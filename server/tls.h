@@ -15,7 +15,19 @@
  * Without kTLS a body cannot go by splice or sendfile: conn.c keeps TLS
  * connections on the READ_FIXED and O_DIRECT paths. A file read that
  * would be linked to its send is submitted alone and the send waits here
- * (tls_hold_next / tls_release) until the read completes. */
+ * (tls_hold_next / tls_release) until the read completes.
+ *
+ * With kTLS (ktls.h; the tls module loaded): OpenSSL hands the write keys
+ * to our BIO at the end of the handshake and writes later records as
+ * plaintext. The kernel takes them (TLS_TX) once every ciphertext byte
+ * written before is out; records other than application data (tickets,
+ * the TLS 1.2 Finished, alerts) go from the tbuf by SENDMSG with their
+ * record type in a cmsg. The HTTP side starts only when that switch is
+ * done (tls_handshake returns 1 then). From there queued sends leave as
+ * plaintext straight from the caller's memory, one ring SEND at a time
+ * (without MSG_WAITALL, which the kernel's tls_sw refuses: a short send is
+ * finished here before its completion is reported), and conn.c sends
+ * bodies by splice and sendfile into the socket again (tls_ktls). */
 #ifndef RS_TLS_H
 #define RS_TLS_H
 
@@ -24,6 +36,8 @@
 #include <stdint.h>
 
 #include <openssl/ssl.h>
+
+#include "ktls.h"
 
 struct worker;
 struct conn;
@@ -38,6 +52,7 @@ struct tls_ent {
 	uint64_t cend;      /* ciphertext counter after its last byte */
 	uint8_t op;         /* enum op of the completion; 0: none */
 	bool hold;          /* waits for tls_release (its file read) */
+	bool more;          /* kTLS: more of the response follows (MSG_MORE) */
 };
 
 enum tls_flag {
@@ -50,7 +65,13 @@ enum tls_flag {
 	TLS_WAIT_TBUF = 1u << 6,   /* on the worker's tbuf wait list */
 	TLS_WAIT_HS = 1u << 7,     /* on the worker's handshake wait list */
 	TLS_COUNTED = 1u << 8,     /* its handshake outcome is counted */
+	TLS_KTLS_SET = 1u << 9,    /* OpenSSL handed over the write keys: records are plaintext */
+	TLS_KTLS_ON = 1u << 10,    /* ... and the kernel took them (TLS_TX applied) */
+	TLS_KTLS_WAIT = 1u << 11,  /* established; HTTP waits until the switch is out */
+	TLS_MORE_NEXT = 1u << 12,  /* the next queued send is followed by more (kTLS) */
 };
+
+#define TLS_RECS 8 /* kTLS: plaintext records waiting in the tbuf */
 
 /* Handshake failures, by reason (metrics). */
 enum tls_fail {
@@ -73,12 +94,25 @@ struct tls_conn {
 	uint32_t out_len, out_sent; /* ciphertext in the tbuf; of it sent */
 	uint32_t inflight_end;      /* end of the SEND in flight */
 	bool inflight;
+	bool inflight_ent;          /* kTLS: it is the head queued send's plaintext, not the tbuf */
 	uint32_t flags;
 	uint64_t cwritten, csent;   /* ciphertext bytes ever written / sent */
 	struct tls_ent q[TLS_QMAX];
 	uint8_t qhead, qn;
 	uint32_t cin_len;           /* without provided buffers: ciphertext in tls_cin() */
 	struct tls_conn *wait_next; /* tbuf or handshake wait list */
+	/* kTLS: the keys until applied, the records written since (each
+	 * ends at a cwritten count), the SENDMSG in flight. */
+	uint64_t ktls_at;           /* cwritten when OpenSSL switched */
+	uint8_t ktls_len;
+	uint8_t ctrl_type;          /* the next BIO write is a record of this type (0: data) */
+	uint8_t rhead, rn;
+	unsigned char ktls_info[KTLS_INFO_MAX];
+	struct {
+		uint64_t end;
+		uint8_t type;
+	} recs[TLS_RECS];
+	struct ktls_msg msg;
 };
 
 /* Without provided buffer rings (RINGSERVE_DISABLE=pbuf_ring, a tight
@@ -88,6 +122,9 @@ char *tls_cin(struct worker *w, struct conn *c);
 
 /* One-time setup of the BIO method; 0 or -ENOMEM. */
 int tls_global_init(void);
+/* Before the workers start: the ciphers the kernel takes (ktls_probe);
+ * OpenSSL's hand-over of any other is declined (user space). */
+void tls_set_ktls(unsigned ciphers);
 
 /* A connection accepted on an HTTPS listener: its SSL. 0 or -errno. */
 int tls_attach(struct worker *w, struct conn *c);
@@ -110,6 +147,12 @@ void tls_send(struct worker *w, struct conn *c, const char *p, uint32_t len, uns
 	      uint32_t res);
 /* The next tls_send waits for tls_release (a file read fills it). */
 void tls_hold_next(struct conn *c);
+/* More of the response follows the next tls_send (kTLS: MSG_MORE, so the
+ * kernel fills its records across sends; ignored in user space). */
+void tls_more_next(struct conn *c);
+/* The kernel encrypts c's output (kTLS TX): sends are plaintext, bodies
+ * may go by splice and sendfile. */
+bool tls_ktls(const struct conn *c);
 void tls_release(struct worker *w, struct conn *c);
 /* Encrypt what can be and send it. */
 void tls_pump(struct worker *w, struct conn *c);
