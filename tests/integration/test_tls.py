@@ -33,8 +33,8 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (Server, binary, check, free_port, make_tree, metrics_sum, run_timed,
-                     skip)
+from harness import (Server, binary, check, free_port, make_tree, metrics_sum, read_to_eof,
+                     run_timed, skip)
 
 if not shutil.which("openssl") or not shutil.which("curl"):
     skip("openssl and curl are needed")
@@ -136,15 +136,6 @@ def tls_sock(srv, server_hostname="localhost", alpn=None, ragged=True):
                            suppress_ragged_eofs=ragged)
 
 
-def read_until_close(s):
-    out = b""
-    while True:
-        d = s.recv(65536)
-        if not d:
-            return out
-        out += d
-
-
 def parse_responses(data):
     """[(status, headers dict, body)] of back-to-back responses."""
     out = []
@@ -221,11 +212,11 @@ def test_no_buffer_ring():
     t = tls_sock(s)
     t.sendall(b"GET /small.txt HTTP/1.1\r\nHost: localhost\r\n\r\n" * 3 +
               b"GET /big.bin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-    r = parse_responses(read_until_close(t))
+    r = parse_responses(read_to_eof(t))
     check(len(r) == 4 and r[3][2] == files["big.bin"], "no buffer ring, pipelined: %d" % len(r))
     c = socket.create_connection(("127.0.0.1", s.tport), timeout=TMO)
     c.sendall(b"GET / HTTP/1.1\r\n\r\n")
-    check(read_until_close(c).startswith(b"HTTP/1.1 400"), "no buffer ring: plain HTTP")
+    check(read_to_eof(c).startswith(b"HTTP/1.1 400"), "no buffer ring: plain HTTP")
     s.stop()
 
 
@@ -249,7 +240,7 @@ def test_alpn():
     check(time.monotonic() - t0 < 5, "h2-only client hung")
     s = tls_sock(srv, alpn=["h2"])
     s.sendall(b"GET /small.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-    r = parse_responses(read_until_close(s))
+    r = parse_responses(read_to_eof(s))
     check(r and r[0][2] == files["small.txt"], "h2-only client gets HTTP/1.1: %r" % r)
 
 
@@ -287,7 +278,7 @@ def test_pipelined():
     reqs = b"".join(b"GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n" % p
                     for p in (b"/small.txt", b"/dir/a.txt", b"/nope", b"/big.bin"))
     s.sendall(reqs + b"GET /small.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-    r = parse_responses(read_until_close(s))
+    r = parse_responses(read_to_eof(s))
     check([x[0] for x in r] == [200, 200, 404, 200, 200], "pipelined statuses: %r"
           % [x[0] for x in r])
     check(len(r) == 5 and r[3][2] == files["big.bin"] and r[4][2] == files["small.txt"],
@@ -314,7 +305,7 @@ def test_close_notify():
     s = tls_sock(srv, ragged=False)
     s.sendall(b"GET /small.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
     try:
-        read_until_close(s)
+        read_to_eof(s)
         clean = True
     except ssl.SSLEOFError:
         clean = False
@@ -339,7 +330,7 @@ def test_close_notify():
 def test_bad_input():
     s = socket.create_connection(("127.0.0.1", srv.tport), timeout=TMO)
     s.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
-    out = read_until_close(s)
+    out = read_to_eof(s)
     check(out.startswith(b"HTTP/1.1 400 ") and b"https" in out, "plain HTTP: %r" % out[:200])
     for data in (b"\x00\x01garbage" * 20, b"\x16\x03\x01\x00\x10\x01\x00\x00\x0c\x03\x03",
                  b"\x16\x03\x01\xff\xff" + b"\x01" * 64):
@@ -347,14 +338,14 @@ def test_bad_input():
         s.sendall(data)
         s.shutdown(socket.SHUT_WR)
         t0 = time.monotonic()
-        out = read_until_close(s)
+        out = read_to_eof(s)
         check(time.monotonic() - t0 < 3, "no close after %r" % data[:8])
         check(not out or out[0] == 0x15, "not an alert after %r: %r" % (data[:8], out[:16]))
     # A handshake that stalls ends at --header-timeout (2 s).
     s = socket.create_connection(("127.0.0.1", srv.tport), timeout=TMO)
     s.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")
     t0 = time.monotonic()
-    read_until_close(s)
+    read_to_eof(s)
     dt = time.monotonic() - t0
     check(1 <= dt < 5, "stalled handshake closed after %.1f s" % dt)
     # Clients vanishing mid-handshake (the sanitizer build checks leaks).
