@@ -568,6 +568,39 @@ static int bad_value(FILE *err, const struct spec *sp, const char *arg)
 	return 2;
 }
 
+/* A repeatable option given once more than it may be. */
+static int too_often(FILE *err, const char *name, unsigned long long max)
+{
+	fprintf(err, PROG ": --%s may be given at most %llu times\n", name, max);
+	return 2;
+}
+
+/* The text list a repeatable option appends to (--header, --cors,
+ * --auth-path, --tls-cert, --tls-key), its count in *n; NULL for others. */
+static const char **text_list(struct config *cfg, const struct spec *sp, unsigned **n)
+{
+	*n = NULL;
+	switch (sp->val) {
+	case O_HEADER:
+		*n = &cfg->nheaders;
+		return cfg->headers;
+	case O_CORS:
+		*n = &cfg->ncors;
+		return cfg->cors;
+	case O_AUTHPATH:
+		*n = &cfg->nauth_paths;
+		return cfg->auth_paths;
+	case O_TLSCERT:
+		*n = &cfg->ntls_certs;
+		return cfg->tls_certs;
+	case O_TLSKEY:
+		*n = &cfg->ntls_keys;
+		return cfg->tls_keys;
+	default:
+		return NULL;
+	}
+}
+
 static int missing_arg(FILE *err, const struct spec *sp)
 {
 	char range[96];
@@ -785,30 +818,19 @@ void config_print(const struct config *cfg, FILE *out)
 				fprintf(out, "# %s: none\n", sp->name);
 			break;
 		case K_HEADER:
-		case K_CORS: {
-			const char *const *vals = sp->kind == K_HEADER ? cfg->headers : cfg->cors;
-			unsigned nv = sp->kind == K_HEADER ? cfg->nheaders : cfg->ncors;
-			for (unsigned k = 0; k < nv; k++)
-				print_str(out, sp->name, vals[k]);
-			if (!nv)
-				fprintf(out, "# %s: none\n", sp->name);
+		case K_CORS:
+		case K_FILES:
+		case K_PREFIX: {
+			unsigned *nv;
+			/* text_list only finds the list; nothing is written. */
+			const char **list = text_list((struct config *)cfg, sp, &nv);
+			for (unsigned k = 0; k < *nv; k++)
+				print_str(out, sp->name, list[k]);
+			if (!*nv)
+				fprintf(out, "# %s: %s\n", sp->name,
+					sp->kind == K_PREFIX ? "everything" : "none");
 			break;
 		}
-		case K_FILES: {
-			const char *const *fv = sp->val == O_TLSCERT ? cfg->tls_certs : cfg->tls_keys;
-			unsigned nv = sp->val == O_TLSCERT ? cfg->ntls_certs : cfg->ntls_keys;
-			for (unsigned k = 0; k < nv; k++)
-				print_str(out, sp->name, fv[k]);
-			if (!nv)
-				fprintf(out, "# %s: none\n", sp->name);
-			break;
-		}
-		case K_PREFIX:
-			for (unsigned k = 0; k < cfg->nauth_paths; k++)
-				print_str(out, sp->name, cfg->auth_paths[k]);
-			if (!cfg->nauth_paths)
-				fprintf(out, "# %s: everything\n", sp->name);
-			break;
 		case K_PATH:
 			print_str(out, sp->name, *(const char *const *)((const char *)cfg + sp->off));
 			break;
@@ -871,9 +893,7 @@ static int add_error_page(struct config *cfg, const struct spec *sp, const char 
 	struct sitepath_page p;
 
 	if (cfg->nerror_pages == sp->max) {
-		fprintf(err, PROG ": --%s may be given at most %llu times\n", sp->name,
-			(unsigned long long)sp->max);
-		return 2;
+		return too_often(err, sp->name, sp->max);
 	}
 	/* No control bytes get through: PATH must normalise, CODE is digits. */
 	if (sitepath_parse_page(arg, &p))
@@ -1036,9 +1056,7 @@ static int add_header(struct config *cfg, const struct spec *sp, const char *arg
 	const char *why;
 
 	if (cfg->nheaders == sp->max) {
-		fprintf(err, PROG ": --%s may be given at most %llu times\n", sp->name,
-			(unsigned long long)sp->max);
-		return 2;
+		return too_often(err, sp->name, sp->max);
 	}
 	if (hdrs_parse(arg, &h, &why)) {
 		fprintf(err, PROG ": --%s ", sp->name);
@@ -1064,9 +1082,7 @@ static int add_cors(struct config *cfg, const struct spec *sp, const char *arg, 
 	char origin[CORS_ORIGIN_MAX + 1];
 
 	if (cfg->ncors == sp->max) {
-		fprintf(err, PROG ": --%s may be given at most %llu times\n", sp->name,
-			(unsigned long long)sp->max);
-		return 2;
+		return too_often(err, sp->name, sp->max);
 	}
 	if (cors_normalize(arg, origin, sizeof(origin)) < 0)
 		return bad_value(err, sp, arg);
@@ -1139,8 +1155,7 @@ static int handle(struct config *cfg, int c, char **argv, FILE *out, FILE *err)
 		return set_enum(cfg, sp, optarg) ? bad_value(err, sp, optarg) : 0;
 	case K_BIND:
 		if (cfg->nbinds == CONFIG_BINDS_MAX) {
-			fprintf(err, PROG ": --bind may be given at most %d times\n", CONFIG_BINDS_MAX);
-			return 2;
+			return too_often(err, "bind", CONFIG_BINDS_MAX);
 		}
 		if (parse_bind(optarg, &cfg->binds[cfg->nbinds]))
 			return bad_value(err, sp, optarg);
@@ -1148,9 +1163,7 @@ static int handle(struct config *cfg, int c, char **argv, FILE *out, FILE *err)
 		return 0;
 	case K_CIDR:
 		if (cfg->ntrusted == sp->max) {
-			fprintf(err, PROG ": --%s may be given at most %llu times\n", sp->name,
-				(unsigned long long)sp->max);
-			return 2;
+			return too_often(err, sp->name, sp->max);
 		}
 		if (realip_parse_cidr(optarg, &cfg->trusted[cfg->ntrusted]))
 			return bad_value(err, sp, optarg);
@@ -1163,9 +1176,7 @@ static int handle(struct config *cfg, int c, char **argv, FILE *out, FILE *err)
 	case K_PREFIX: {
 		char norm[1024 + 1];
 		if (cfg->nauth_paths == sp->max) {
-			fprintf(err, PROG ": --%s may be given at most %llu times\n", sp->name,
-				(unsigned long long)sp->max);
-			return 2;
+			return too_often(err, sp->name, sp->max);
 		}
 		if (strlen(optarg) > 1024 || auth_prefix_normalize(optarg, norm, sizeof(norm)) < 0)
 			return bad_value(err, sp, optarg);
@@ -1177,12 +1188,10 @@ static int handle(struct config *cfg, int c, char **argv, FILE *out, FILE *err)
 	case K_ERRPAGE:
 		return add_error_page(cfg, sp, optarg, err);
 	case K_FILES: {
-		const char **v = sp->val == O_TLSCERT ? cfg->tls_certs : cfg->tls_keys;
-		unsigned *nv = sp->val == O_TLSCERT ? &cfg->ntls_certs : &cfg->ntls_keys;
+		unsigned *nv;
+		const char **v = text_list(cfg, sp, &nv);
 		if (*nv == sp->max) {
-			fprintf(err, PROG ": --%s may be given at most %llu times\n", sp->name,
-				(unsigned long long)sp->max);
-			return 2;
+			return too_often(err, sp->name, sp->max);
 		}
 		if (!optarg[0] || strlen(optarg) > 4096)
 			return bad_value(err, sp, optarg);
