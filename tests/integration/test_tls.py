@@ -27,7 +27,6 @@ import socket
 import ssl
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -35,44 +34,23 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (Server, binary, check, free_port, make_tree, metrics_sum, read_to_eof,
                      run_timed, skip)
+import tlscerts
 
 if not shutil.which("openssl") or not shutil.which("curl"):
     skip("openssl and curl are needed")
 
 TMO = 10
-CERTS = tempfile.mkdtemp(prefix="ringserve-tls-")
-import atexit
-atexit.register(shutil.rmtree, CERTS, True)
-
-
-def sh(cmd):
-    r = subprocess.run(cmd, shell=True, cwd=CERTS, stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, timeout=60)
-    if r.returncode:
-        raise RuntimeError("%s: %s" % (cmd, r.stdout.decode(errors="replace")))
-
-
-def cert(stem, keyopt, cn, sans, org="ringserve-test"):
-    """A key and a certificate signed by the test CA."""
-    sh("openssl req -new -newkey %s -nodes -keyout %s.key -out %s.csr "
-       "-subj '/O=%s/CN=%s' 2>/dev/null" % (keyopt, stem, stem, org, cn))
-    with open(os.path.join(CERTS, stem + ".ext"), "w") as f:
-        f.write("subjectAltName=%s\n" % sans)
-    sh("openssl x509 -req -in %s.csr -CA ca.crt -CAkey ca.key -CAcreateserial "
-       "-days 2 -out %s.crt -extfile %s.ext 2>/dev/null" % (stem, stem, stem))
-    os.chmod(os.path.join(CERTS, stem + ".key"), 0o600)
-
-
-sh("openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 "
-   "-subj /CN=ringserve-test-CA 2>/dev/null")
-cert("rsa", "rsa:2048", "localhost", "DNS:localhost,DNS:a.test,IP:127.0.0.1")
-cert("ec", "ec -pkeyopt ec_paramgen_curve:P-256", "b.test", "DNS:b.test,DNS:*.wild.test")
-cert("rsa2", "rsa:2048", "localhost", "DNS:localhost,IP:127.0.0.1", org="second")
-CA = os.path.join(CERTS, "ca.crt")
+# The test CA and its leaves (tlscerts.py): RSA for localhost/a.test, ECDSA
+# for b.test and *.wild.test, a second RSA one for the reload test.
+TEST_CA = tlscerts.CA()
+TEST_CA.cert("rsa", "rsa:2048", "localhost", "DNS:localhost,DNS:a.test,IP:127.0.0.1")
+TEST_CA.cert("ec", "ec -pkeyopt ec_paramgen_curve:P-256", "b.test", "DNS:b.test,DNS:*.wild.test")
+TEST_CA.cert("rsa2", "rsa:2048", "localhost", "DNS:localhost,IP:127.0.0.1", org="second")
+CA = TEST_CA.crt
 
 
 def P(name):
-    return os.path.join(CERTS, name)
+    return TEST_CA.path(name)
 
 
 files = {
@@ -82,7 +60,7 @@ files = {
     "dir/a.txt": b"a\n",
 }
 base, root = make_tree(files)
-HTTPS_RE = re.compile(r"(?:127\.0\.0\.1|\[::1\]):(\d+) \(https\)")
+HTTPS_RE = tlscerts.HTTPS_RE
 
 
 class TLSServer(Server):
