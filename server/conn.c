@@ -1255,6 +1255,7 @@ static void on_recv(struct worker *w, struct conn *c, const struct io_uring_cqe 
 	} else if (res == 0) {
 		c->flags |= CF_EOF;
 	} else if (res == -ENOBUFS) {
+		pbuf_missed(&w->pbufs);
 		conn_rearm_recv(w, c); /* queues c until buffers come back */
 		return;
 	} else if (res != -ECANCELED) {

@@ -224,6 +224,8 @@ static void dispatch(struct worker *w, const struct io_uring_cqe *cqe)
 	uint64_t ud = io_uring_cqe_get_data64(cqe);
 	unsigned op = ring_ud_op(ud);
 
+	if (cqe->flags & IORING_CQE_F_BUFFER)
+		pbuf_took(&w->pbufs); /* whoever the completion is for */
 	switch (op) {
 	case OP_ACCEPT:
 		on_accept(w, cqe);
