@@ -353,7 +353,7 @@ static void set_defaults(struct config *cfg)
 	cfg->sendfile_min = 16 * KIB;
 	cfg->limit_rate = 0;
 	cfg->limit_rate_after = 0;
-	cfg->turn_bytes = 256 * KIB;
+	cfg->turn_bytes = 1024 * KIB;
 	cfg->user = "";
 	cfg->log_level = 2; /* info */
 	cfg->access_log = "";

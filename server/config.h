@@ -84,7 +84,7 @@ struct config {
 	uint64_t sendfile_min;     /* --sendfile-min SIZE, 0..1T, default 16K */
 	uint64_t limit_rate;       /* --limit-rate RATE bytes/s per response body, 0..1T, 0 = none (default) */
 	uint64_t limit_rate_after; /* --limit-rate-after SIZE sent unpaced first, 0..1T, default 0 */
-	uint64_t turn_bytes;       /* --turn-bytes SIZE per sendfile body per loop turn, 0..1G (0: unbounded), default 256K */
+	uint64_t turn_bytes;       /* --turn-bytes SIZE per sendfile body per loop turn, 0..1G (0: unbounded), default 1M */
 	const char *user;          /* --user NAME: drop to this user after binding ("" = stay) */
 	unsigned log_level;        /* --log-level=error|warn|info|debug, default info */
 

@@ -303,7 +303,7 @@ def t_bad_values_and_config():
     check(rc == 0 and "limit-rate = 500K\n" in out and "limit-rate-after = 1M\n" in out
           and "turn-bytes = 512K\n" in out, "config file: %s %r %r" % (rc, out[-400:], err))
     rc, out, err = run(["--check-config", root])
-    check(rc == 0 and "limit-rate = 0\n" in out and "turn-bytes = 256K\n" in out,
+    check(rc == 0 and "limit-rate = 0\n" in out and "turn-bytes = 1M\n" in out,
           "defaults: %r" % out[-400:])
     with open(path, "w") as f:
         f.write("limit-rate = lots\n")
