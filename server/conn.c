@@ -212,6 +212,8 @@ static void refill(struct worker *w, struct conn *c)
 	}
 }
 
+static void batch_release(struct worker *w, struct conn *c);
+
 static void cancel_recv(struct worker *w, struct conn *c)
 {
 	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
@@ -449,7 +451,7 @@ static void conn_free(struct worker *w, struct conn *c)
 	if (c->buf >= 0)
 		rbuf_put(&w->bufs, c->buf);
 	if (c->obuf >= 0)
-		rbuf_put(&w->bufs, c->obuf);
+		batch_release(w, c);
 	free(c->heap);
 	c->heap = NULL;
 	while (c->held_head >= 0)
@@ -669,10 +671,89 @@ bool conn_pipelined(const struct conn *c)
 	return (c->flags & CF_GATHER) || more_input(c);
 }
 
+/* What a batch's sendmsg needs, kept at the end of the batch's own buffer
+ * (obuf) so an idle connection holds nothing for it. Heads and generated
+ * bodies are copied to the front of obuf; a body from the cache is not
+ * copied: an iovec points into the cache and the entry stays pinned until
+ * the batch is out. Over HTTPS every byte is copied (OpenSSL encrypts the
+ * buffer). */
+#define BATCH_IOV 64
+#define BATCH_PINS 32
+
+struct batch {
+	struct msghdr msg;
+	uint32_t fill;           /* bytes of obuf in use, from its start */
+	uint16_t niov, first;    /* iovecs; the first not yet sent whole */
+	uint16_t npin;
+	struct fcache_entry *pin[BATCH_PINS];
+	struct iovec iov[BATCH_IOV];
+};
+
+static struct batch *batch_of(struct worker *w, const struct conn *c)
+{
+	return (struct batch *)(rbuf_addr(&w->bufs, c->obuf) + w->bufs.size - sizeof(struct batch));
+}
+
+/* Room for copied bytes at the front of obuf. */
+static uint32_t batch_room(struct worker *w, const struct conn *c)
+{
+	return (uint32_t)(w->bufs.size - sizeof(struct batch)) - batch_of(w, c)->fill;
+}
+
+/* Append n bytes at p to the iovecs: the caller checked a slot is free. */
+static void batch_iov(struct batch *b, const char *p, size_t n)
+{
+	struct iovec *last = b->niov ? &b->iov[b->niov - 1] : NULL;
+
+	if (last && (const char *)last->iov_base + last->iov_len == p) {
+		last->iov_len += n;
+		return;
+	}
+	b->iov[b->niov].iov_base = (void *)p;
+	b->iov[b->niov].iov_len = n;
+	b->niov++;
+}
+
+/* Copy n bytes to the front of obuf, and into the iovecs. */
+static void batch_copy(struct worker *w, struct conn *c, const char *src, size_t n)
+{
+	struct batch *b = batch_of(w, c);
+	char *dst = rbuf_addr(&w->bufs, c->obuf) + b->fill;
+
+	if (dst != src)
+		memcpy(dst, src, n);
+	b->fill += (uint32_t)n;
+	batch_iov(b, dst, n);
+}
+
+/* Can the batch take this response: its head (copied) and its body
+ * (copied, or by reference when ref is the cache entry it comes from)? */
+static bool batch_fits(struct worker *w, struct conn *c, size_t head, size_t blen,
+		       const struct fcache_entry *ref)
+{
+	const struct batch *b = batch_of(w, c);
+	size_t copied = head + (ref ? 0 : blen);
+
+	return copied <= batch_room(w, c) && b->niov + 2 <= BATCH_IOV &&
+	       (!ref || b->npin < BATCH_PINS);
+}
+
+/* Unpin what the batch references and give its buffer back. */
+static void batch_release(struct worker *w, struct conn *c)
+{
+	struct batch *b = batch_of(w, c);
+
+	for (unsigned i = 0; i < b->npin; i++)
+		fcache_put(&w->fcache, b->pin[i]);
+	rbuf_put(&w->bufs, c->obuf);
+	c->obuf = -1;
+	c->olen = c->ooff = 0;
+}
+
 /* Append the response (buf[0..head) then body[0..blen)) to the batch,
  * opening one when more requests wait. False: it goes on its own, now. */
 static bool batch_take(struct worker *w, struct conn *c, size_t head, const char *body,
-		       size_t blen)
+		       size_t blen, struct fcache_entry *ref)
 {
 	size_t len = head + blen;
 
@@ -681,26 +762,37 @@ static bool batch_take(struct worker *w, struct conn *c, size_t head, const char
 	/* A paced body goes alone, on its own schedule. */
 	if (pace_wanted(w, blen))
 		return conn_defer(w, c);
+	if (c->tls)
+		ref = NULL;
 	if (!(c->flags & CF_GATHER)) {
 		if (!more_input(c))
 			return false;
+		/* A response reaching into the buffer's end, where the
+		 * batch keeps its iovecs, goes alone. */
+		if (head + (ref ? 0 : blen) > w->bufs.size - sizeof(struct batch))
+			return false;
 		/* The response's own buffer becomes the batch. */
-		if (blen)
-			memcpy(rbuf_addr(&w->bufs, c->buf) + head, body, blen);
 		c->obuf = c->buf;
 		c->buf = -1;
-		c->olen = (uint32_t)len;
+		memset(batch_of(w, c), 0, sizeof(struct batch));
+		c->olen = 0;
 		c->ooff = 0;
 		c->flags |= CF_GATHER;
-	} else if (c->olen + len > w->bufs.size) {
+		batch_copy(w, c, rbuf_addr(&w->bufs, c->obuf), head);
+	} else if (!batch_fits(w, c, head, blen, ref)) {
 		return conn_defer(w, c);
 	} else {
-		char *o = rbuf_addr(&w->bufs, c->obuf) + c->olen;
-		memcpy(o, rbuf_addr(&w->bufs, c->buf), head);
-		if (blen)
-			memcpy(o + head, body, blen);
-		c->olen += (uint32_t)len;
+		batch_copy(w, c, rbuf_addr(&w->bufs, c->buf), head);
 	}
+	if (blen && ref) {
+		struct batch *b = batch_of(w, c);
+		fcache_get(ref);
+		b->pin[b->npin++] = ref;
+		batch_iov(b, body, blen);
+	} else if (blen) {
+		batch_copy(w, c, body, blen);
+	}
+	c->olen += (uint32_t)len;
 	c->tx = len;
 	c->state = CS_BATCHED;
 	stat_add(&w->st.batched, 1);
@@ -709,7 +801,34 @@ static bool batch_take(struct worker *w, struct conn *c, size_t head, const char
 
 static void submit_batch(struct worker *w, struct conn *c)
 {
-	send_buf(w, c, c->obuf, c->ooff, c->olen, OP_BATCH);
+	struct batch *b = batch_of(w, c);
+
+	if (c->tls) { /* copied whole: the bytes are obuf's front */
+		send_buf(w, c, c->obuf, c->ooff, c->olen, OP_BATCH);
+		return;
+	}
+	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
+
+	b->msg.msg_iov = b->iov + b->first;
+	b->msg.msg_iovlen = (size_t)(b->niov - b->first);
+	io_uring_prep_sendmsg(sqe, c->sock, &b->msg, MSG_WAITALL | MSG_NOSIGNAL);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	conn_tag(w, c, sqe, OP_BATCH);
+}
+
+/* A short send: step the iovecs past the n bytes that left. */
+static void batch_advance(struct batch *b, size_t n)
+{
+	while (n && b->first < b->niov) {
+		struct iovec *v = &b->iov[b->first];
+		if (n < v->iov_len) {
+			v->iov_base = (char *)v->iov_base + n;
+			v->iov_len -= n;
+			return;
+		}
+		n -= v->iov_len;
+		b->first++;
+	}
 }
 
 /* Send the gathered batch; false when there is none. */
@@ -733,12 +852,12 @@ static void on_batch(struct worker *w, struct conn *c, int res)
 	}
 	c->ooff += (uint32_t)res;
 	if (c->ooff < c->olen) {
+		if (!c->tls)
+			batch_advance(batch_of(w, c), (size_t)res);
 		submit_batch(w, c);
 		return;
 	}
-	rbuf_put(&w->bufs, c->obuf);
-	c->obuf = -1;
-	c->olen = c->ooff = 0;
+	batch_release(w, c);
 	if (c->tls)
 		tls_idle(w, c);
 	timer_del(&c->tn);
@@ -754,12 +873,13 @@ static void on_batch(struct worker *w, struct conn *c, int res)
 /* Send buf[0..len) as the whole response (or append it to the batch). */
 void conn_send_whole(struct worker *w, struct conn *c, size_t len)
 {
-	conn_send_mem(w, c, len, NULL, 0);
+	conn_send_mem(w, c, len, NULL, 0, NULL);
 }
 
-void conn_send_mem(struct worker *w, struct conn *c, size_t head, const char *body, size_t blen)
+void conn_send_mem(struct worker *w, struct conn *c, size_t head, const char *body, size_t blen,
+		   struct fcache_entry *ref)
 {
-	if (batch_take(w, c, head, body, blen))
+	if (batch_take(w, c, head, body, blen, ref))
 		return;
 	/* HTTPS: encrypted straight from the cache, no copy into the buffer
 	 * (with kTLS head and body go in one plaintext send, as over HTTP). */

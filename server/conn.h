@@ -95,9 +95,13 @@ const struct http_request *conn_request(struct worker *w, struct conn *c);
 void conn_send_whole(struct worker *w, struct conn *c, size_t len);
 
 /* The same with the head in buf[0..head) and the body in memory elsewhere
- * (the open-file cache): the body is copied once, into the send buffer or
- * straight into a pipelined batch. head + blen must fit the buffer. */
-void conn_send_mem(struct worker *w, struct conn *c, size_t head, const char *body, size_t blen);
+ * (the open-file cache): the body is copied once into the send buffer, or
+ * a pipelined batch sends it from there uncopied when ref is the cache
+ * entry it belongs to (pinned until the batch is out). head + blen must
+ * fit the buffer. */
+struct fcache_entry;
+void conn_send_mem(struct worker *w, struct conn *c, size_t head, const char *body, size_t blen,
+		   struct fcache_entry *ref);
 
 /* The file is open in c->file and the head is in buf[0..send_len): send
  * nparts spans (0: head only; 1: [off, end); more: multipart from

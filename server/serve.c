@@ -455,7 +455,7 @@ static bool send_cached(struct worker *w, struct conn *c)
 		return false;
 	if (len)
 		c->spath = SP_CACHE;
-	conn_send_mem(w, c, head, e->data + c->off, len);
+	conn_send_mem(w, c, head, e->data + c->off, len, e);
 	return true;
 }
 
