@@ -808,6 +808,18 @@ def metrics_sum(port, name, label=None):
     return metrics_val(metrics_scrape(port), "ringserve_" + name, label)
 
 
+def metrics_reach(port, name, label, want, within=2.0):
+    """metrics_sum once it is at least `want`, or its value after `within`
+    seconds. A client can hold a response's last byte before the worker
+    has seen the completion that counts it."""
+    deadline = time.monotonic() + within
+    n = metrics_sum(port, name, label)
+    while n < want and time.monotonic() < deadline:
+        time.sleep(0.02)
+        n = metrics_sum(port, name, label)
+    return n
+
+
 def metrics_text(port):
     """The exposition text of one scrape."""
     return metrics_http(port, b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")[2]

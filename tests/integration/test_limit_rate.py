@@ -33,7 +33,8 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (Server, binary, case, check, finish, free_port,  # noqa: E402
-                     make_tree, metrics_sum, request, run_concurrently)
+                     make_tree, metrics_reach, metrics_sum, request,
+                     run_concurrently)
 
 MiB = 1 << 20
 RATE = 512 * 1024
@@ -63,15 +64,8 @@ def path_bytes(mport, path):
 
 
 def path_sent(mport, path, before, want=MiB):
-    """Bytes counted on the path since `before`. The client may hold the
-    last byte before the worker has seen the completion that counts it:
-    give the count a moment to catch up."""
-    deadline = time.monotonic() + 2
-    sent = path_bytes(mport, path) - before
-    while sent < want and time.monotonic() < deadline:
-        time.sleep(0.02)
-        sent = path_bytes(mport, path) - before
-    return sent
+    """Bytes counted on the path since `before`."""
+    return metrics_reach(mport, "sent_bytes_total", 'path="%s"' % path, before + want) - before
 
 
 def limited(extra=(), rate="512K"):
