@@ -41,16 +41,23 @@ char *tls_cin(struct worker *w, struct conn *c)
 
 /* ---- the send buffer --------------------------------------------------- */
 
-static void wait_tbuf(struct worker *w, struct tls_conn *t)
+/* Queue t at the end of a wait list (send buffers or handshake slots);
+ * flag says it is on that list. */
+static void wait_push(struct tls_conn **head, struct tls_conn *t, uint32_t flag)
 {
-	if (t->flags & TLS_WAIT_TBUF)
+	if (t->flags & flag)
 		return;
-	t->flags |= TLS_WAIT_TBUF;
+	t->flags |= flag;
 	t->wait_next = NULL;
-	struct tls_conn **pp = &w->tls_tbuf_wait;
+	struct tls_conn **pp = head;
 	while (*pp)
 		pp = &(*pp)->wait_next;
 	*pp = t;
+}
+
+static void wait_tbuf(struct worker *w, struct tls_conn *t)
+{
+	wait_push(&w->tls_tbuf_wait, t, TLS_WAIT_TBUF);
 }
 
 static void unlink_wait(struct tls_conn **head, struct tls_conn *t)
@@ -710,18 +717,6 @@ static void established(struct worker *w, struct conn *c)
 		stat_add(&w->st.tls_resumed, 1);
 }
 
-static void wait_hs(struct worker *w, struct tls_conn *t)
-{
-	if (t->flags & TLS_WAIT_HS)
-		return;
-	t->flags |= TLS_WAIT_HS;
-	t->wait_next = NULL;
-	struct tls_conn **pp = &w->tls_hs_wait;
-	while (*pp)
-		pp = &(*pp)->wait_next;
-	*pp = t;
-}
-
 int tls_handshake(struct worker *w, struct conn *c)
 {
 	struct tls_conn *t = T(c);
@@ -744,7 +739,7 @@ int tls_handshake(struct worker *w, struct conn *c)
 	}
 	/* A flood of new handshakes must not starve established traffic. */
 	if (w->tls_hs_budget == 0) {
-		wait_hs(w, t);
+		wait_push(&w->tls_hs_wait, t, TLS_WAIT_HS);
 		return -1;
 	}
 	w->tls_hs_budget--;
