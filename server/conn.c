@@ -694,6 +694,15 @@ static struct batch *batch_of(struct worker *w, const struct conn *c)
 	return (struct batch *)(rbuf_addr(&w->bufs, c->obuf) + w->bufs.size - sizeof(struct batch));
 }
 
+/* An empty batch: the counters and a msghdr with no name and no control
+ * (the iovec and pin tables are filled before they are read). */
+static void batch_open(struct batch *b)
+{
+	memset(&b->msg, 0, sizeof(b->msg));
+	b->fill = 0;
+	b->niov = b->first = b->npin = 0;
+}
+
 /* Room for copied bytes at the front of obuf. */
 static uint32_t batch_room(struct worker *w, const struct conn *c)
 {
@@ -774,7 +783,7 @@ static bool batch_take(struct worker *w, struct conn *c, size_t head, const char
 		/* The response's own buffer becomes the batch. */
 		c->obuf = c->buf;
 		c->buf = -1;
-		memset(batch_of(w, c), 0, sizeof(struct batch));
+		batch_open(batch_of(w, c));
 		c->olen = 0;
 		c->ooff = 0;
 		c->flags |= CF_GATHER;
