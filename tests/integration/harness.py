@@ -70,15 +70,18 @@ def case(fn):
         check(False, "%s raised:\n%s" % (fn.__name__, traceback.format_exc()))
 
 
+def timed_case(fn):
+    """case(fn), then how long it took."""
+    t0 = time.monotonic()
+    case(fn)
+    print("%s: %.1f s" % (fn.__name__, time.monotonic() - t0), flush=True)
+
+
 def run_concurrently(cases):
     """Run cases that mostly wait (paced downloads, timeouts) at the same
     time, each in its own thread with its own servers, and print how long
     each took: the test then lasts as long as its slowest case."""
-    def timed(fn):
-        t0 = time.monotonic()
-        case(fn)
-        print("%s: %.1f s" % (fn.__name__, time.monotonic() - t0), flush=True)
-    threads = [threading.Thread(target=timed, args=(fn,)) for fn in cases]
+    threads = [threading.Thread(target=timed_case, args=(fn,)) for fn in cases]
     for t in threads:
         t.start()
     for t in threads:
@@ -89,9 +92,7 @@ def run_timed(cases):
     """Run each case, print how long it took, then finish(): the abuse
     tests report durations so a slow machine shows where time goes."""
     for fn in cases:
-        t0 = time.monotonic()
-        case(fn)
-        print("%s: %.1f s" % (fn.__name__, time.monotonic() - t0), flush=True)
+        timed_case(fn)
     if sanitized():
         print("(sanitizer build)")
     finish()

@@ -32,9 +32,9 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (Server, binary, case, check, finish, free_port,  # noqa: E402
+from harness import (Server, binary, check, free_port,  # noqa: E402
                      make_tree, metrics_reach, metrics_sum, request,
-                     run_concurrently)
+                     run_concurrently, run_timed)
 
 MiB = 1 << 20
 RATE = 512 * 1024
@@ -327,8 +327,4 @@ def t_bad_values_and_config():
 run_concurrently([t_cache_and_buffer, t_path("read", "buffer"), t_path("splice", "splice"),
                   t_path("sendfile", "sendfile"), t_direct, t_range, t_after,
                   t_close_while_paced, t_send_timeout_not_while_paced])
-for fn in (t_bad_values_and_config, t_no_limit, t_pipelined, t_turn_bytes):
-    t0 = time.monotonic()
-    case(fn)
-    print("%s: %.1f s" % (fn.__name__, time.monotonic() - t0), flush=True)
-finish()
+run_timed([t_bad_values_and_config, t_no_limit, t_pipelined, t_turn_bytes])

@@ -47,7 +47,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import harness  # noqa: E402
 from harness import (Server, check, free_port, get, make_tree,  # noqa: E402
-                     metrics_reach, metrics_sum, parse_multipart, request)
+                     metrics_reach, metrics_sum, parse_multipart, read_to_eof, request)
 
 MiB = 1 << 20
 RESULT, EXT4 = sys.argv[1], sys.argv[2]
@@ -198,12 +198,7 @@ def fincore(path):
 def direct_bytes(port):
     with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
         s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+        data = read_to_eof(s)
     return sum(int(ln.split()[-1]) for ln in data.decode().splitlines()
                if ln.startswith("ringserve_sent_bytes_total{") and 'path="direct"' in ln)
 
@@ -259,11 +254,7 @@ def t_drain():
         refused = True
     check(refused, "a new connection is refused while draining")
     check(d.alive(), "still running while the download is in flight")
-    while True:
-        chunk = s.recv(1 << 20)
-        if not chunk:
-            break
-        got += chunk
+    got += read_to_eof(s)
     s.close()
     head, _, body = got.partition(b"\r\n\r\n")
     check(head.startswith(b"HTTP/1.1 200") and body == data,
@@ -360,12 +351,7 @@ def t_https():
                         server_hostname="localhost")
     t.sendall(b"GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n" * 3 +
               b"GET /k40.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-    got = b""
-    while True:
-        chunk = t.recv(65536)
-        if not chunk:
-            break
-        got += chunk
+    got = read_to_eof(t)
     check(got.count(b"HTTP/1.1 200 OK") == 4 and got.endswith(files["k40.bin"]),
           "pipelined over TLS: %d bytes" % len(got))
     s.stop()
