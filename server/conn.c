@@ -1196,6 +1196,7 @@ void conn_body_done(struct worker *w, struct conn *c)
 	}
 	if (c->part + 1u < c->nparts) {
 		const struct range_span *sp = &sc->spans[++c->part];
+		/* sc->type: looked up for the first part's head (serve.c) */
 		n = range_part_head(buf, cap, w->boundary, sc->type, sp, sc->size, 0);
 		if (n < 0) {
 			conn_close(w, c);

@@ -96,6 +96,7 @@ static void release(struct fcache *fc, struct fcache_entry *e)
 	e->fd = -1;
 	e->hot_ms = 0;
 	e->has_data = e->has_validators = false;
+	e->tail.len = 0;
 	e->dead = false;
 	e->kind = FC_NONE;
 	lru_unlink(e);
@@ -197,6 +198,7 @@ struct fcache_entry *fcache_update(struct fcache *fc, const char *path, size_t l
 	e->fd = -1;
 	e->hot_ms = 0;
 	e->has_data = e->has_validators = false;
+	e->tail.len = 0;
 	e->dead = false;
 	struct fcache_entry **b = bucket_of(fc, e->hash);
 	e->hnext = *b;

@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "resp.h"
+
 #define FCACHE_PATH_MAX 256  /* longer paths are not cached */
 #define FCACHE_ETAG_MAX 64
 
@@ -44,6 +46,7 @@ struct fcache_entry {
 	char *data;          /* room for --cache-file-size bytes */
 	char etag[FCACHE_ETAG_MAX];  /* the response's ETag, formatted once */
 	char last_modified[32];      /* and its Last-Modified */
+	struct resp_tail tail;       /* a 200's fields, kept by the user (resp.h) */
 	char path[FCACHE_PATH_MAX];
 };
 

@@ -400,6 +400,18 @@ static void open_file(struct worker *w, struct conn *c, unsigned op)
 	c->state = CS_OPEN;
 }
 
+/* The target's Content-Type, looked up the first time a head needs it: a
+ * 200 from a kept head (resp_tail) never does. */
+static const char *target_type(struct worker *w, struct conn *c)
+{
+	struct scratch *sc = conn_scratch(w, c);
+
+	if (!sc->type)
+		sc->type = resp_content_type(mime_lookup(&w->srv->mime, sc->path, c->base_len),
+					     w->cfg->charset, sc->ctype, sizeof(sc->ctype));
+	return sc->type;
+}
+
 /* Range -> the spans to send and what the head says about them; false when
  * the response was answered here (416). */
 static bool apply_range(struct worker *w, struct conn *c, const struct http_request *req,
@@ -430,7 +442,8 @@ static bool apply_range(struct worker *w, struct conn *c, const struct http_requ
 			b->length = c->end - c->off;
 		} else {
 			b->boundary = w->boundary;
-			b->length = range_multipart_length(w->boundary, sc->type, sc->spans, n, sc->size);
+			b->length = range_multipart_length(w->boundary, target_type(w, c), sc->spans,
+							   n, sc->size);
 		}
 		return true;
 	default:
@@ -470,7 +483,6 @@ static void decide(struct worker *w, struct conn *c)
 		.size = st->stx_size,
 		.ino = st->stx_ino,
 		.mtime = { st->stx_mtime.tv_sec, st->stx_mtime.tv_nsec },
-		.type = sc->type,
 		.encoding = c->enc >= 0 ? cond_coding_name((enum cond_coding)c->enc) : NULL,
 		/* Any file may gain a sidecar: caches must key on the coding. */
 		.vary = w->cfg->precompressed != 0,
@@ -514,11 +526,15 @@ static void decide(struct worker *w, struct conn *c)
 	struct resp_opts fallback_opts;
 	if (c->flags & CF_FALLBACK)
 		rc.opts = site_fallback_opts(rc.opts, &fallback_opts);
-	int len = resp_file_head(buf_of(w, c), head_cap(w), &f, &b, &rc);
+	/* A fallback's head differs from the file's own (Vary, options). */
+	struct resp_tail *kept = e && !(c->flags & CF_FALLBACK) ? &e->tail : NULL;
+	if (!kept || b.status != 200 || !resp_tail_ok(kept, &rc))
+		f.type = target_type(w, c);
+	int len = resp_file_head_kept(buf_of(w, c), head_cap(w), &f, &b, &rc, kept);
 	conn_set_status(w, c, b.status, len > 0 ? (size_t)len : 0);
 	if (len >= 0 && b.boundary) {
 		int n = range_part_head(buf_of(w, c) + len, head_cap(w) - (size_t)len, w->boundary,
-					sc->type, &sc->spans[0], sc->size, 1);
+					target_type(w, c), &sc->spans[0], sc->size, 1);
 		len = n < 0 ? n : len + n;
 	}
 	if (len < 0) {
@@ -543,7 +559,7 @@ static void send_page(struct worker *w, struct conn *c)
 	struct scratch *sc = conn_scratch(w, c);
 	struct resp_conn rc = conn_resp_ctx(w, c);
 	uint64_t size = sc->stx.stx_size;
-	int len = resp_page_head(buf_of(w, c), head_cap(w), sc->page_status, sc->type, size,
+	int len = resp_page_head(buf_of(w, c), head_cap(w), sc->page_status, target_type(w, c), size,
 				 sc->page_extra[0] ? sc->page_extra : NULL, &rc);
 
 	if (len < 0) {
@@ -602,10 +618,8 @@ static void on_target(struct worker *w, struct conn *c, int res, struct fcache_e
 		conn_error(w, c, 404, false, NULL); /* "file.txt/" */
 		return;
 	}
-	size_t plen = strlen(sc->path);
-	sc->type = resp_content_type(mime_lookup(&w->srv->mime, sc->path, plen),
-				     w->cfg->charset, sc->ctype, sizeof(sc->ctype));
-	c->base_len = (uint16_t)plen;
+	sc->type = NULL; /* target_type(), when a head needs it */
+	c->base_len = (uint16_t)strlen(sc->path);
 	if (e) {
 		fcache_get(e); /* pinned: sidecar lookups may evict meanwhile */
 		c->fce = e;

@@ -189,45 +189,77 @@ static void validators(struct out *o, const struct resp_file *f, const struct re
 		puts_(o, "Vary: Accept\r\n");
 }
 
-int resp_file_head(char *buf, size_t cap, const struct resp_file *f,
-		   const struct resp_body *b, const struct resp_conn *rc)
+bool resp_tail_ok(const struct resp_tail *t, const struct resp_conn *rc)
+{
+	return t->len && t->rep == replaced(200, rc);
+}
+
+/* The fields after the status lines, through the blank line. */
+static void file_fields(struct out *o, const struct resp_file *f, const struct resp_body *b,
+			const struct resp_conn *rc, unsigned rep)
+{
+	char ctype[160];
+
+	validators(o, f, rc, rep);
+	if (b->status == 304) {
+		puts_(o, "\r\n");
+		return;
+	}
+	if (!(rep & HDRS_R_NOSNIFF))
+		puts_(o, "X-Content-Type-Options: nosniff\r\n");
+	puts_(o, "Accept-Ranges: bytes\r\n");
+	if (f->encoding)
+		put_field(o, "Content-Encoding", f->encoding);
+	if (b->status == 206 && b->boundary) {
+		puts_(o, "Content-Type: multipart/byteranges; boundary=");
+		puts_(o, b->boundary);
+		puts_(o, "\r\n");
+	} else {
+		put_field(o, "Content-Type",
+			  resp_content_type(f->type, rc->opts ? rc->opts->charset : NULL, ctype, sizeof(ctype)));
+		if (b->status == 206) {
+			puts_(o, "Content-Range: bytes ");
+			put_u64(o, b->start);
+			puts_(o, "-");
+			put_u64(o, b->end - 1);
+			puts_(o, "/");
+			put_u64(o, f->size);
+			puts_(o, "\r\n");
+		}
+	}
+	puts_(o, "Content-Length: ");
+	put_u64(o, b->length);
+	puts_(o, "\r\n\r\n");
+}
+
+int resp_file_head_kept(char *buf, size_t cap, const struct resp_file *f,
+			const struct resp_body *b, const struct resp_conn *rc,
+			struct resp_tail *t)
 {
 	struct out o = { buf, 0, cap, false };
-	char ctype[160];
 	unsigned rep = replaced(b->status, rc);
 
 	status_line(&o, b->status, rc);
-	validators(&o, f, rc, rep);
-	if (b->status == 304) {
-		puts_(&o, "\r\n");
+	if (b->status != 200)
+		t = NULL;
+	if (t && resp_tail_ok(t, rc)) {
+		put(&o, t->p, t->len);
 		return done(&o);
 	}
-	if (!(rep & HDRS_R_NOSNIFF))
-		puts_(&o, "X-Content-Type-Options: nosniff\r\n");
-	puts_(&o, "Accept-Ranges: bytes\r\n");
-	if (f->encoding)
-		put_field(&o, "Content-Encoding", f->encoding);
-	if (b->status == 206 && b->boundary) {
-		puts_(&o, "Content-Type: multipart/byteranges; boundary=");
-		puts_(&o, b->boundary);
-		puts_(&o, "\r\n");
-	} else {
-		put_field(&o, "Content-Type",
-			  resp_content_type(f->type, rc->opts ? rc->opts->charset : NULL, ctype, sizeof(ctype)));
-		if (b->status == 206) {
-			puts_(&o, "Content-Range: bytes ");
-			put_u64(&o, b->start);
-			puts_(&o, "-");
-			put_u64(&o, b->end - 1);
-			puts_(&o, "/");
-			put_u64(&o, f->size);
-			puts_(&o, "\r\n");
-		}
+	size_t from = o.len;
+	file_fields(&o, f, b, rc, rep);
+	if (t && !o.over && o.len - from <= sizeof(t->p) && rep <= UINT16_MAX) {
+		memcpy(t->p, o.p + from, o.len - from);
+		t->len = (uint16_t)(o.len - from);
+		t->rep = (uint16_t)rep;
 	}
-	puts_(&o, "Content-Length: ");
-	put_u64(&o, b->length);
-	puts_(&o, "\r\n\r\n");
 	return done(&o);
+}
+
+int resp_file_head(char *buf, size_t cap, const struct resp_file *f,
+		   const struct resp_body *b, const struct resp_conn *rc)
+{
+	return resp_file_head_kept(buf, cap, f, b, rc, NULL);
 }
 
 int resp_error(char *buf, size_t cap, int status, bool head_only, const char *extra,

@@ -66,6 +66,29 @@ int resp_etag(char out[RESP_ETAG_MAX], const struct resp_file *f);
 int resp_file_head(char *buf, size_t cap, const struct resp_file *f,
 		   const struct resp_body *b, const struct resp_conn *rc);
 
+/* A full 200's fields after the status lines (validators through
+ * Content-Length) depend only on the file and the process-wide options, so
+ * a caller may keep them per file: the next 200 copies them instead of
+ * formatting nine fields again. `rep` keys them to the --header lines that
+ * replaced built-ins; len 0: not kept yet (or too long to keep). */
+#define RESP_TAIL_MAX 384
+struct resp_tail {
+	uint16_t len;
+	uint16_t rep;
+	char p[RESP_TAIL_MAX];
+};
+
+/* Whether t holds the fields a 200 with rc would get. */
+bool resp_tail_ok(const struct resp_tail *t, const struct resp_conn *rc);
+
+/* resp_file_head, reusing t for a 200 when resp_tail_ok (f->type may then
+ * be NULL) and filling it when not. t NULL: resp_file_head. Only for
+ * heads whose fields depend on nothing but the file: the caller passes t
+ * for one file and one resp_opts. */
+int resp_file_head_kept(char *buf, size_t cap, const struct resp_file *f,
+			const struct resp_body *b, const struct resp_conn *rc,
+			struct resp_tail *t);
+
 /* The media type with "; charset=X" appended for text types, JSON and
  * JavaScript types when a charset is configured. Writes into out (cap
  * bytes) and returns it, or `type` itself when nothing is added or it does

@@ -217,6 +217,20 @@ def t_fallback_missing_and_cache_control():
           "the app's shell is no-cache whatever --cache-control says: %r" % r)
     r = ask(srv, "/app.js")
     check(r.headers.get("cache-control") == "public, max-age=60", "files keep it: %r" % r)
+    # The file's own head is kept per cache entry (one connection: one
+    # worker's cache); the fallback's differs and must not take it, nor
+    # leave its own for the file.
+    with srv.connect() as c:
+        for path, cc, vary in (("/index.html", "public, max-age=60", False),
+                               ("/users/7", "no-cache", True),
+                               ("/index.html", "public, max-age=60", False),
+                               ("/users/8", "no-cache", True)):
+            c.send(request(path, headers=[BROWSER]))
+            r = c.read_response()
+            varies = "Accept" in [v.strip() for n, v in r.header_list if n == "vary"
+                                  for v in v.split(",")]
+            check(r.status == 200 and r.body == INDEX and r.headers.get("cache-control") == cc
+                  and varies == vary, "%s after the other: %r" % (path, r.header_list))
     srv.stop()
 
 

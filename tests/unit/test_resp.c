@@ -263,6 +263,72 @@ static void test_site(void)
 	hdrs_free(&set);
 }
 
+/* A kept 200 tail gives exactly the head resp_file_head builds, whatever
+ * the connection; other statuses and other --header replacements do not
+ * use it. */
+static void test_kept_tail(void)
+{
+	char want[1024], got[1024];
+	const char *args[] = { "Cache-Control: no-store" };
+	struct hdrs_set set;
+	struct resp_opts opts = { "ringserve", "max-age=60", "utf-8" };
+	struct resp_file f = { .size = 10, .ino = 7, .mtime = { 784111777, 3 }, .type = "text/css",
+			       .encoding = "gzip", .vary = true };
+	struct resp_body b = { 200, 10, 0, 10, NULL };
+	struct resp_conn rc = { DATE, true, 1, &opts, NULL, 0, NULL, NULL };
+	struct resp_tail t = { 0 };
+	int n, m;
+
+	CHECK(hdrs_init(&set, args, 1) == 0);
+	CHECK(!resp_tail_ok(&t, &rc));
+	n = resp_file_head(want, sizeof(want), &f, &b, &rc);
+	m = resp_file_head_kept(got, sizeof(got), &f, &b, &rc, &t);
+	CHECK(n > 0 && m == n && memcmp(want, got, (size_t)n) == 0);
+	CHECK(resp_tail_ok(&t, &rc) && t.len > 0 && t.len < n);
+	CHECK(memcmp(got + n - t.len, t.p, t.len) == 0 && STARTS(t.p, "Last-Modified: "));
+
+	/* Kept: no type needed, the connection's lines still its own. */
+	struct resp_file bare = f;
+	bare.type = NULL;
+	rc.keep_alive = false;
+	rc.date = "Mon, 07 Nov 1994 08:49:37 GMT";
+	n = resp_file_head(want, sizeof(want), &f, &b, &rc);
+	m = resp_file_head_kept(got, sizeof(got), &bare, &b, &rc, &t);
+	CHECK(n > 0 && m == n && memcmp(want, got, (size_t)n) == 0);
+	got[m > 0 ? m : 0] = 0;
+	CHECK(strstr(got, "\r\nConnection: close\r\n") && strstr(got, "Mon, 07 Nov"));
+
+	/* A 206 and a 304 are built, and leave the tail as it was. */
+	struct resp_tail before = t;
+	struct resp_body part = { 206, 5, 0, 5, NULL };
+	n = resp_file_head(want, sizeof(want), &f, &part, &rc);
+	m = resp_file_head_kept(got, sizeof(got), &f, &part, &rc, &t);
+	CHECK(n > 0 && m == n && memcmp(want, got, (size_t)n) == 0);
+	struct resp_body nm = { 304, 0, 0, 0, NULL };
+	n = resp_file_head(want, sizeof(want), &f, &nm, &rc);
+	m = resp_file_head_kept(got, sizeof(got), &f, &nm, &rc, &t);
+	CHECK(n > 0 && m == n && memcmp(want, got, (size_t)n) == 0);
+	CHECK(t.len == before.len && memcmp(t.p, before.p, t.len) == 0);
+
+	/* A --header that replaces Cache-Control: not this tail; rebuilt. */
+	rc.hdrs = &set;
+	rc.hdrs_on = 1;
+	CHECK(!resp_tail_ok(&t, &rc));
+	n = resp_file_head(want, sizeof(want), &f, &b, &rc);
+	m = resp_file_head_kept(got, sizeof(got), &f, &b, &rc, &t);
+	CHECK(n > 0 && m == n && memcmp(want, got, (size_t)n) == 0);
+	got[m > 0 ? m : 0] = 0;
+	CHECK(lines(got, "Cache-Control: no-store") == 1 && !strstr(got, "max-age"));
+	CHECK(resp_tail_ok(&t, &rc));
+	rc.hdrs_on = 0;
+	CHECK(!resp_tail_ok(&t, &rc));
+
+	/* Too small a buffer for the kept tail: reported, never overrun. */
+	rc.hdrs_on = 1;
+	CHECK(resp_file_head_kept(got, 120, &bare, &b, &rc, &t) == -ENOSPC);
+	hdrs_free(&set);
+}
+
 static void test_options(void)
 {
 	char buf[512];
@@ -343,6 +409,7 @@ int main(void)
 	test_site();
 	test_options();
 	test_file_head();
+	test_kept_tail();
 	test_etag();
 	test_partial_and_304();
 	test_content_type();
