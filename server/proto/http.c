@@ -401,11 +401,19 @@ static int hexval(char c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* RFC 3986 reg-name byte: unreserved / sub-delims ('%' is handled apart). */
+/* RFC 3986 reg-name byte: unreserved / sub-delims ('%' is handled apart).
+ * A switch, not strchr: every request's Host goes through here. */
 static bool is_regname(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) ||
-	       (c && strchr("-._~!$&'()*+,;=", c));
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c))
+		return true;
+	switch (c) {
+	case '-': case '.': case '_': case '~': case '!': case '$': case '&': case '\'':
+	case '(': case ')': case '*': case '+': case ',': case ';': case '=':
+		return true;
+	default:
+		return false;
+	}
 }
 
 /* Length of a plausible host at p (IP-literal, IPv4 or reg-name), 0 if none.
