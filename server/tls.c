@@ -127,7 +127,7 @@ static int bio_write(BIO *b, const char *data, int n)
 			BIO_set_retry_write(b);
 			return -1;
 		}
-		if (t->rn == TLS_RECS)
+		if (t->k->rn == TLS_RECS)
 			return -1; /* cannot happen: a handful of records at most */
 	} else if ((size_t)n > room) {
 		n = (int)room;
@@ -136,10 +136,11 @@ static int bio_write(BIO *b, const char *data, int n)
 	t->out_len += (uint32_t)n;
 	t->cwritten += (uint64_t)n;
 	if (t->flags & TLS_KTLS_SET) {
-		unsigned i = (t->rhead + t->rn++) % TLS_RECS;
-		t->recs[i].end = t->cwritten;
-		t->recs[i].type = t->ctrl_type ? t->ctrl_type : KTLS_REC_DATA;
-		t->ctrl_type = 0; /* one write per control record, as OpenSSL's socket BIO */
+		struct tls_ktls *k = t->k;
+		unsigned i = (k->rhead + k->rn++) % TLS_RECS;
+		k->recs[i].end = t->cwritten;
+		k->recs[i].type = k->ctrl_type ? k->ctrl_type : KTLS_REC_DATA;
+		k->ctrl_type = 0; /* one write per control record, as OpenSSL's socket BIO */
 	}
 	return n;
 }
@@ -185,9 +186,11 @@ static long ktls_set(struct tls_conn *t, long is_tx, const void *info)
 		return 0;
 	if (ktls_ulp(t->c->fd) < 0)
 		return 0;
-	memcpy(t->ktls_info, info, (size_t)len);
-	t->ktls_len = (uint8_t)len;
-	t->ktls_at = t->cwritten;
+	t->k = &t->w->tlsk[t->c - t->w->conns];
+	memset(t->k, 0, sizeof(*t->k));
+	memcpy(t->k->info, info, (size_t)len);
+	t->k->len = (uint8_t)len;
+	t->k->at = t->cwritten;
 	if (t->csent == t->cwritten && !t->inflight && ktls_apply(t) < 0)
 		return 0; /* nothing written since: user space goes on unharmed */
 	t->flags |= TLS_KTLS_SET;
@@ -207,11 +210,13 @@ static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
 		/* From the hand-over on: OpenSSL must write plaintext (its
 		 * sequence numbers now belong to the kernel). */
 		return (t->flags & TLS_KTLS_SET) != 0;
-	case KTLS_BIO_SET_CTRL_MSG:
-		t->ctrl_type = (uint8_t)num;
+	case KTLS_BIO_SET_CTRL_MSG: /* only asked once the keys were taken */
+		if (t->k)
+			t->k->ctrl_type = (uint8_t)num;
 		return 0;
 	case KTLS_BIO_CLEAR_CTRL_MSG:
-		t->ctrl_type = 0;
+		if (t->k)
+			t->k->ctrl_type = 0;
 		return 0;
 	default: /* KTLS_BIO_GET_RECV included: reading stays in OpenSSL */
 		return 0;
@@ -300,7 +305,8 @@ void tls_detach(struct worker *w, struct conn *c)
 	if (!(t->flags & TLS_ESTABLISHED))
 		tls_count_fail(w, c, TF_EOF); /* nothing else was: it left */
 	tls_abort(w, c);
-	OPENSSL_cleanse(t->ktls_info, sizeof(t->ktls_info)); /* keys never applied */
+	if (t->k)
+		OPENSSL_cleanse(t->k->info, sizeof(t->k->info)); /* keys never applied */
 	SSL_free(t->ssl); /* the BIO with it; OpenSSL's buffers are released */
 	t->ssl = NULL;
 	if (t->tbuf >= 0)
@@ -330,20 +336,21 @@ static void submit(struct worker *w, struct conn *c)
 	struct io_uring_sqe *sqe = ring_sqe(&w->ring);
 
 	if (!(t->flags & TLS_KTLS_ON)) {
-		if ((t->flags & TLS_KTLS_SET) && t->ktls_at - t->csent < len)
-			len = (uint32_t)(t->ktls_at - t->csent); /* up to the switch */
+		if ((t->flags & TLS_KTLS_SET) && t->k->at - t->csent < len)
+			len = (uint32_t)(t->k->at - t->csent); /* up to the switch */
 		io_uring_prep_send(sqe, c->sock, p, len, MSG_NOSIGNAL | MSG_WAITALL);
 	} else {
+		struct tls_ktls *k = t->k; /* set: TLS_KTLS_ON */
 		unsigned char type = KTLS_REC_DATA;
-		if (t->rn) {
-			uint64_t end = t->recs[t->rhead].end;
-			type = t->recs[t->rhead].type;
+		if (k->rn) {
+			uint64_t end = k->recs[k->rhead].end;
+			type = k->recs[k->rhead].type;
 			if (end - t->csent < len)
 				len = (uint32_t)(end - t->csent);
 		}
 		/* No MSG_MORE: the kernel refuses it with a record type. */
-		ktls_msg_init(&t->msg, type, p, len);
-		io_uring_prep_sendmsg(sqe, c->sock, &t->msg.mh, MSG_NOSIGNAL);
+		ktls_msg_init(&k->msg, type, p, len);
+		io_uring_prep_sendmsg(sqe, c->sock, &k->msg.mh, MSG_NOSIGNAL);
 	}
 	sqe->flags |= IOSQE_FIXED_FILE;
 	conn_tag(w, c, sqe, OP_TLS_SEND);
@@ -577,9 +584,9 @@ bool tls_ktls(const struct conn *c)
  * keys (kept no longer than needed). */
 static int ktls_apply(struct tls_conn *t)
 {
-	int r = ktls_tx(t->c->fd, t->ktls_info, t->ktls_len);
+	int r = ktls_tx(t->c->fd, t->k->info, t->k->len);
 
-	OPENSSL_cleanse(t->ktls_info, sizeof(t->ktls_info));
+	OPENSSL_cleanse(t->k->info, sizeof(t->k->info));
 	if (r < 0)
 		return r;
 	t->flags |= TLS_KTLS_ON;
@@ -653,14 +660,15 @@ void tls_sent(struct worker *w, struct conn *c, int res)
 			submit(w, c); /* a short send: finish it first */
 			return;
 		}
-		while (t->rn && t->recs[t->rhead].end <= t->csent) {
-			t->rhead = (uint8_t)((t->rhead + 1) % TLS_RECS);
-			t->rn--;
+		struct tls_ktls *k = t->k;
+		while (k && k->rn && k->recs[k->rhead].end <= t->csent) {
+			k->rhead = (uint8_t)((k->rhead + 1) % TLS_RECS);
+			k->rn--;
 		}
 		/* The kernel refusing keys OpenSSL already gave up: no way
 		 * back to user space for this connection. */
 		int r;
-		if ((t->flags & TLS_KTLS_SET) && !(t->flags & TLS_KTLS_ON) && t->csent == t->ktls_at &&
+		if ((t->flags & TLS_KTLS_SET) && !(t->flags & TLS_KTLS_ON) && t->csent == t->k->at &&
 		    (r = ktls_apply(t)) < 0) {
 			stat_add(&w->st.tls_ktls_failed, 1);
 			log_warn("worker %u: kTLS TX refused by the kernel (%s); closing the connection",

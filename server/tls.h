@@ -42,7 +42,7 @@
 struct worker;
 struct conn;
 
-#define TLS_QMAX 8 /* plaintext sends queued per connection (2 are in use at most today) */
+#define TLS_QMAX 4 /* plaintext sends queued per connection (2 are in use at most today) */
 
 struct tls_ent {
 	const char *p;      /* plaintext, owned by the caller until its completion */
@@ -86,6 +86,23 @@ enum tls_fail {
 };
 extern const char *const tls_fail_names[TF_COUNT];
 
+/* kTLS: the keys until applied, the records written since (each ends at
+ * a cwritten count), the SENDMSG in flight. Kept apart from tls_conn, in an
+ * array touched only by connections whose keys went to the kernel: without
+ * kTLS an idle HTTPS connection does not pay for it. */
+struct tls_ktls {
+	uint64_t at;                /* cwritten when OpenSSL switched */
+	uint8_t len;                /* of info */
+	uint8_t ctrl_type;          /* the next BIO write is a record of this type (0: data) */
+	uint8_t rhead, rn;
+	unsigned char info[KTLS_INFO_MAX];
+	struct {
+		uint64_t end;
+		uint8_t type;
+	} recs[TLS_RECS];
+	struct ktls_msg msg;
+};
+
 struct tls_conn {
 	SSL *ssl;
 	struct worker *w;
@@ -101,18 +118,7 @@ struct tls_conn {
 	uint8_t qhead, qn;
 	uint32_t cin_len;           /* without provided buffers: ciphertext in tls_cin() */
 	struct tls_conn *wait_next; /* tbuf or handshake wait list */
-	/* kTLS: the keys until applied, the records written since (each
-	 * ends at a cwritten count), the SENDMSG in flight. */
-	uint64_t ktls_at;           /* cwritten when OpenSSL switched */
-	uint8_t ktls_len;
-	uint8_t ctrl_type;          /* the next BIO write is a record of this type (0: data) */
-	uint8_t rhead, rn;
-	unsigned char ktls_info[KTLS_INFO_MAX];
-	struct {
-		uint64_t end;
-		uint8_t type;
-	} recs[TLS_RECS];
-	struct ktls_msg msg;
+	struct tls_ktls *k;         /* from OpenSSL's offer of the keys on; else NULL */
 };
 
 /* Without provided buffer rings (RINGSERVE_DISABLE=pbuf_ring, a tight

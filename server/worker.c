@@ -427,8 +427,9 @@ static int setup(struct worker *w)
 		FAIL("allocating TLS send buffers");
 	if (w->srv->tls) {
 		w->tlsc = calloc(cfg->max_conns, sizeof(*w->tlsc));
+		w->tlsk = calloc(cfg->max_conns, sizeof(*w->tlsk)); /* untouched without kTLS */
 		ret = -ENOMEM;
-		if (!w->tlsc)
+		if (!w->tlsc || !w->tlsk)
 			FAIL("allocating TLS connection state");
 		w->tls_hs_budget = cfg->tls_hs_per_turn;
 	}
@@ -502,6 +503,7 @@ static void teardown(struct worker *w)
 	rbuf_free(&w->dbufs);
 	rbuf_free(&w->tbufs);
 	free(w->tlsc);
+	free(w->tlsk);
 	if (w->tls_cin)
 		munmap(w->tls_cin, (size_t)w->nconns * w->in_size);
 	if (w->in_arena && w->in_arena != MAP_FAILED)

@@ -282,6 +282,7 @@ struct worker {
 	/* HTTPS (tls.c) */
 	struct rbuf_pool tbufs;  /* ciphertext send buffers, taken while a connection sends */
 	struct tls_conn *tlsc;   /* per connection, used by those on HTTPS listeners */
+	struct tls_ktls *tlsk;   /* per connection, used by those whose keys went to the kernel */
 	struct tls_conn *tls_tbuf_wait, *tls_hs_wait; /* waiting for a tbuf / a turn */
 	unsigned tls_hs_budget;  /* handshake steps left this loop turn */
 	char *tls_cin;           /* without provided buffers: ciphertext input per connection */
