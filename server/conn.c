@@ -890,15 +890,18 @@ void conn_send_mem(struct worker *w, struct conn *c, size_t head, const char *bo
 {
 	if (batch_take(w, c, head, body, blen, ref))
 		return;
-	/* HTTPS: encrypted straight from the cache, no copy into the buffer
-	 * (with kTLS head and body go in one plaintext send, as over HTTP). */
-	if (c->tls && !tls_ktls(c) && blen && !pace_wanted(w, blen)) {
+	/* HTTPS: a body that does not fit one record with its head is
+	 * encrypted straight from the cache, no copy into the buffer; one that
+	 * does is copied after the head, as a record of its own would cost
+	 * more than the copy (with kTLS head and body go in one plaintext
+	 * send, as over HTTP). Either way one SEND. */
+	if (c->tls && !tls_ktls(c) && head + blen > TLS_REC_MAX && !pace_wanted(w, blen)) {
 		c->flags &= (uint32_t)~CF_PACED;
 		c->state = CS_SEND;
 		c->send_off = 0;
 		c->send_len = (uint32_t)(head + blen);
 		timer_set(w, c, TK_SEND, w->cfg->send_timeout);
-		tls_send(w, c, rbuf_addr(&w->bufs, c->buf), (uint32_t)head, 0, 0);
+		tls_queue(w, c, rbuf_addr(&w->bufs, c->buf), (uint32_t)head, 0, 0);
 		tls_send(w, c, body, (uint32_t)blen, OP_SEND, c->send_len);
 		return;
 	}

@@ -20,7 +20,7 @@
 #include "tlsctx.h"
 #include "log.h"
 
-#define REC_MAX 16384u
+#define REC_MAX TLS_REC_MAX
 #define REC_OVERHEAD 64u /* header, tag, content type, padding: 22 (1.3) or 29 (1.2) */
 
 const char *const tls_fail_names[TF_COUNT] = {
@@ -544,8 +544,8 @@ out:
 		submit_nop(w, c);
 }
 
-void tls_send(struct worker *w, struct conn *c, const char *p, uint32_t len, unsigned op,
-	      uint32_t res)
+void tls_queue(struct worker *w, struct conn *c, const char *p, uint32_t len, unsigned op,
+	       uint32_t res)
 {
 	struct tls_conn *t = T(c);
 
@@ -562,6 +562,12 @@ void tls_send(struct worker *w, struct conn *c, const char *p, uint32_t len, uns
 	t->flags &= ~(uint32_t)(TLS_HOLD_NEXT | TLS_MORE_NEXT);
 	if (op)
 		c->pending++; /* as conn_tag counts an SQE; its completion ends it */
+}
+
+void tls_send(struct worker *w, struct conn *c, const char *p, uint32_t len, unsigned op,
+	      uint32_t res)
+{
+	tls_queue(w, c, p, len, op, res);
 	tls_pump(w, c);
 }
 

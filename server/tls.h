@@ -42,6 +42,7 @@
 struct worker;
 struct conn;
 
+#define TLS_REC_MAX 16384u /* plaintext bytes of a full record */
 #define TLS_QMAX 4 /* plaintext sends queued per connection (2 are in use at most today) */
 
 struct tls_ent {
@@ -150,6 +151,10 @@ int tls_read(struct worker *w, struct conn *c, char *dst, size_t room);
  * once the ciphertext is out. op 0: no completion (a part of a larger
  * send whose last part reports). */
 void tls_send(struct worker *w, struct conn *c, const char *p, uint32_t len, unsigned op,
+	      uint32_t res);
+/* The same, without starting to encrypt and send: the next tls_send's
+ * bytes go in the same SEND as these. */
+void tls_queue(struct worker *w, struct conn *c, const char *p, uint32_t len, unsigned op,
 	      uint32_t res);
 /* The next tls_send waits for tls_release (a file read fills it). */
 void tls_hold_next(struct conn *c);
