@@ -30,6 +30,7 @@
 #include "range.h"
 #include "resp.h"
 #include "site.h"
+#include "tls.h"
 #include "https.h"
 
 static int errno_status(int err)
@@ -461,8 +462,10 @@ static bool send_cached(struct worker *w, struct conn *c)
 	if (!e || !e->has_data || c->nparts > 1 || w->cfg->transfer != TRANSFER_AUTO)
 		return false;
 	uint64_t len = c->nparts ? c->end - c->off : 0;
-	/* A lone request for a larger body: sendfile copies nothing. */
-	if (len >= w->cfg->sendfile_min && !conn_pipelined(c))
+	/* A lone request for a larger body: sendfile copies nothing (not
+	 * into a socket OpenSSL encrypts for: there memory is cheaper than
+	 * a read). */
+	if (len >= w->cfg->sendfile_min && !conn_pipelined(c) && (!c->tls || tls_ktls(c)))
 		return false;
 	if (head + len > w->bufs.size)
 		return false;

@@ -32,7 +32,8 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (Server, binary, check, free_port, make_tree, metrics_sum, read_to_eof,
+from harness import (Server, binary, check, free_port, make_tree, metrics_reach, metrics_sum,
+                     read_to_eof,
                      run_timed, skip)
 import tlscerts
 
@@ -58,6 +59,12 @@ files = {
     "big.bin": os.urandom(300000),
     "huge.bin": os.urandom(3 * 1024 * 1024 + 123),
     "dir/a.txt": b"a\n",
+    # Cached bodies about one TLS record (16384 bytes of plaintext) with
+    # their head: copied after the head into one record, or encrypted
+    # straight from the cache.
+    "rec/fits.bin": os.urandom(16000),
+    "rec/full.bin": os.urandom(16384),
+    "rec/over.bin": os.urandom(40000),
 }
 base, root = make_tree(files)
 HTTPS_RE = tlscerts.HTTPS_RE
@@ -261,6 +268,36 @@ def test_pipelined():
           % [x[0] for x in r])
     check(len(r) == 5 and r[3][2] == files["big.bin"] and r[4][2] == files["small.txt"],
           "pipelined bodies")
+
+
+def test_cached_record_sizes():
+    # One connection, one request at a time (not pipelined: batches copy
+    # anyway), each file twice: the first fills the cache, the second is
+    # sent from it; exact bytes either way.
+    mport = free_port()
+    s = TLSServer(["--cache-file-size", "64K", "--metrics", "127.0.0.1:%d" % mport])
+    c = tls_sock(s)
+    names = ("rec/fits.bin", "rec/full.bin", "rec/over.bin", "small.txt")
+    for name in names + names:
+        c.sendall(b"GET /%s HTTP/1.1\r\nHost: localhost\r\n\r\n" % name.encode())
+        data = b""
+        while True:
+            r = parse_responses(data) if b"\r\n\r\n" in data else []
+            if r and len(r[0][2]) == int(r[0][1].get("content-length", "-1")):
+                break
+            got = c.recv(65536)
+            check(got, "%s: connection closed after %d bytes" % (name, len(data)))
+            if not got:
+                break
+            data += got
+        check(r and r[0][0] == 200 and r[0][2] == files[name],
+              "%s from the cache over TLS: %d bytes" % (name, len(r[0][2]) if r else -1))
+    # The second round's bodies all went from the cache's memory.
+    want = sum(len(files[n]) for n in names)
+    got = metrics_reach(mport, "sent_bytes_total", 'path="cache"', want)
+    check(got >= want, "bytes sent from the cache: %d, want at least %d" % (got, want))
+    c.close()
+    s.stop()
 
 
 def test_close_notify():
@@ -560,6 +597,6 @@ def test_log_and_metrics():
 
 run_timed([test_curl_bytes, test_curl_range_head_keepalive, test_direct_path, test_no_buffer_ring,
            test_versions,
-           test_alpn, test_sni, test_resumption, test_pipelined, test_close_notify,
+           test_alpn, test_sni, test_resumption, test_pipelined, test_cached_record_sizes, test_close_notify,
            test_bad_input, test_many_handshakes, test_limit_rate, test_reload,
            test_redirect_hsts, test_site_rules, test_https_only, test_options, test_log_and_metrics])
