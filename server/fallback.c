@@ -15,11 +15,12 @@ static const struct {
 	{ "cachestat", FB_CACHESTAT },
 	{ "dioalign", FB_DIOALIGN },
 	{ "ktls", FB_KTLS },
+	{ "tls_seal", FB_TLS_SEAL },
 };
 
 #define NNAMES (sizeof(names) / sizeof(names[0]))
 
-const char fallback_names[] = "defer_taskrun,coop_taskrun,pbuf_ring,send_zc,cachestat,dioalign,ktls";
+const char fallback_names[] = "defer_taskrun,coop_taskrun,pbuf_ring,send_zc,cachestat,dioalign,ktls,tls_seal";
 
 int fallback_parse(const char *spec, unsigned *mask, char *bad, size_t badlen)
 {

@@ -19,6 +19,7 @@ enum fallback_bit {
 	FB_CACHESTAT = 1u << 4,     /* residency through mincore(2) */
 	FB_DIOALIGN = 1u << 5,      /* statx without STATX_DIOALIGN */
 	FB_KTLS = 1u << 6,          /* no kernel TLS: HTTPS encrypted in user space */
+	FB_TLS_SEAL = 1u << 7,      /* user-space records written by OpenSSL, not stls */
 };
 
 /* Every accepted name, comma-separated, for --help and errors. */

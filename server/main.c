@@ -302,6 +302,7 @@ static struct tlsctx_slot tls_slot;
 static char hsts_line[64];
 
 static bool ktls_disabled; /* RINGSERVE_DISABLE=ktls */
+static bool tls_seal_disabled; /* RINGSERVE_DISABLE=tls_seal */
 static char ktls_line[192];  /* the probe's result, for the startup line */
 
 /* kTLS needs the kernel's tls module, listed as an upper layer protocol
@@ -361,8 +362,15 @@ static int setup_tls(struct server *srv, const struct config *cfg)
 		tls_opts.pairs[i] = (struct tlsctx_pair){ cfg->tls_certs[i], cfg->tls_keys[i] };
 	tls_opts.npairs = cfg->ntls_certs;
 	tls_opts.min_version = cfg->tls_min ? TLS1_3_VERSION : TLS1_2_VERSION;
-	/* OpenSSL hands the keys to our BIO only when asked to. */
-	tls_opts.ktls = probe_ktls();
+	/* OpenSSL hands the keys to our BIO only when asked to: for the
+	 * kernel, or for stls where the kernel cannot take them. */
+	tls_opts.ktls = probe_ktls() | !tls_seal_disabled;
+	tls_set_seal(!tls_seal_disabled);
+	if (!tls_seal_disabled) {
+		size_t l = strlen(ktls_line);
+		snprintf(ktls_line + l, sizeof(ktls_line) - l, "; %s records sealed by ringserve",
+			 l && strstr(ktls_line, "available") ? "other" : "user-space");
+	}
 	if (tlsctx_load(&tls_opts, &set, err, sizeof(err), warn, sizeof(warn))) {
 		fprintf(stderr, "ringserve: --tls-cert/--tls-key: %s\n", err);
 		return 1;
@@ -508,6 +516,7 @@ static int apply_disable(unsigned *disabled)
 		   (*disabled & FB_SEND_ZC ? RING_AVOID_SEND_ZC : 0));
 	resid_init(!(*disabled & FB_CACHESTAT));
 	ktls_disabled = (*disabled & FB_KTLS) != 0;
+	tls_seal_disabled = (*disabled & FB_TLS_SEAL) != 0;
 	direct_init(!(*disabled & FB_DIOALIGN));
 	return 0;
 }

@@ -105,6 +105,9 @@ static const struct plain {
 	{ "tls_ktls_failures_total",
 	  "HTTPS connections closed because the kernel refused the keys for kTLS TX.",
 	  OFF(tls_ktls_failed) },
+	{ "tls_sealed_total",
+	  "HTTPS connections whose records ringserve seals itself after the handshake (no kTLS).",
+	  OFF(tls_sealed) },
 };
 
 /* A counter family with one label taking the values names[0..count). */

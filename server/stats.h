@@ -50,6 +50,7 @@ struct stats {
 	stat_t tls_fail[STAT_TLS_FAILS]; /* handshakes that failed, by tls.h's enum tls_fail */
 	stat_t tls_ktls;           /* connections whose TX the kernel took over (kTLS) */
 	stat_t tls_ktls_failed;    /* the kernel refused the keys OpenSSL had handed over: closed */
+	stat_t tls_sealed;         /* connections whose records we seal (stls: no kTLS for them) */
 };
 
 /* Single writer: a load and a store, no read-modify-write. */

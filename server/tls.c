@@ -121,6 +121,23 @@ static int bio_write(BIO *b, const char *data, int n)
 		BIO_set_retry_write(b);
 		return -1;
 	}
+	if (t->flags & TLS_SEAL) {
+		/* OpenSSL's own record (a ticket, Finished, an alert): sealed
+		 * now, so that sequence numbers follow the order of writing. */
+		size_t n1 = (size_t)n < STLS_REC_MAX ? (size_t)n : STLS_REC_MAX;
+		int r = stls_seal(&w->stls, &t->seal, t->seal_type ? t->seal_type : KTLS_REC_DATA, data,
+				  n1, (unsigned char *)rbuf_addr(&w->tbufs, t->tbuf) + t->out_len, room);
+		if (r == -ENOSPC) {
+			BIO_set_retry_write(b);
+			return -1;
+		}
+		if (r < 0)
+			return -1;
+		t->seal_type = 0; /* one write per control record, as OpenSSL's socket BIO */
+		t->out_len += (uint32_t)r;
+		t->cwritten += (uint64_t)r;
+		return (int)n1;
+	}
 	if (t->flags & TLS_KTLS_SET) {
 		/* A plaintext record: kept whole, with its type. */
 		if ((size_t)n > room) {
@@ -163,10 +180,16 @@ static int bio_read(BIO *b, char *out, int n)
 
 static int ktls_apply(struct tls_conn *t);
 static unsigned ktls_ciphers; /* set once before the workers start */
+static bool seal_records = true;
 
 void tls_set_ktls(unsigned ciphers)
 {
 	ktls_ciphers = ciphers;
+}
+
+void tls_set_seal(bool on)
+{
+	seal_records = on;
 }
 
 /* OpenSSL's new write keys for the kernel (BIO_CTRL_SET_KTLS, after the
@@ -181,11 +204,16 @@ static long ktls_set(struct tls_conn *t, long is_tx, const void *info)
 {
 	int len = ktls_info_len(info);
 
-	if (!is_tx || (t->flags & TLS_KTLS_SET) || len < 0 || len > KTLS_INFO_MAX ||
-	    !(ktls_info_cipher(info) & ktls_ciphers))
+	if (!is_tx || (t->flags & (TLS_KTLS_SET | TLS_SEAL)) || len < 0 || len > KTLS_INFO_MAX)
 		return 0;
-	if (ktls_ulp(t->c->fd) < 0)
-		return 0;
+	if (!(ktls_info_cipher(info) & ktls_ciphers) || ktls_ulp(t->c->fd) < 0) {
+		/* No kernel for it: we seal the records (stls.h). */
+		if (!seal_records || stls_key_from_info(&t->seal, info) < 0)
+			return 0;
+		t->flags |= TLS_SEAL;
+		stat_add(&t->w->st.tls_sealed, 1);
+		return 1;
+	}
 	t->k = &t->w->tlsk[t->c - t->w->conns];
 	memset(t->k, 0, sizeof(*t->k));
 	memcpy(t->k->info, info, (size_t)len);
@@ -208,13 +236,16 @@ static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
 		return ktls_set(t, num, ptr);
 	case KTLS_BIO_GET_SEND:
 		/* From the hand-over on: OpenSSL must write plaintext (its
-		 * sequence numbers now belong to the kernel). */
-		return (t->flags & TLS_KTLS_SET) != 0;
+		 * sequence numbers now belong to the kernel, or to stls). */
+		return (t->flags & (TLS_KTLS_SET | TLS_SEAL)) != 0;
 	case KTLS_BIO_SET_CTRL_MSG: /* only asked once the keys were taken */
-		if (t->k)
+		if (t->flags & TLS_SEAL)
+			t->seal_type = (uint8_t)num;
+		else if (t->k)
 			t->k->ctrl_type = (uint8_t)num;
 		return 0;
 	case KTLS_BIO_CLEAR_CTRL_MSG:
+		t->seal_type = 0;
 		if (t->k)
 			t->k->ctrl_type = 0;
 		return 0;
@@ -307,6 +338,8 @@ void tls_detach(struct worker *w, struct conn *c)
 	tls_abort(w, c);
 	if (t->k)
 		OPENSSL_cleanse(t->k->info, sizeof(t->k->info)); /* keys never applied */
+	if (t->flags & TLS_SEAL)
+		stls_key_clear(&t->seal);
 	SSL_free(t->ssl); /* the BIO with it; OpenSSL's buffers are released */
 	t->ssl = NULL;
 	if (t->tbuf >= 0)
@@ -499,6 +532,58 @@ static void ktls_pump(struct worker *w, struct conn *c)
 	t->inflight_ent = true;
 }
 
+static void submit_pending(struct worker *w, struct conn *c)
+{
+	struct tls_conn *t = T(c);
+
+	submit(w, c);
+	/* A send with nothing left to encrypt and nothing in flight (all
+	 * of it empty) still needs its completion: a NOP brings it. */
+	if (!t->inflight && t->qn && t->q[t->qhead].enc == t->q[t->qhead].len &&
+	    !t->q[t->qhead].hold)
+		submit_nop(w, c);
+}
+
+/* stls: the queued plaintext sealed from the caller's memory straight into
+ * the tbuf, in records of up to 16 KiB, as far as the room goes. */
+static void seal_pump(struct worker *w, struct conn *c)
+{
+	struct tls_conn *t = T(c);
+	size_t over = stls_overhead(&t->seal);
+
+	for (unsigned i = 0; i < t->qn; i++) {
+		struct tls_ent *e = &t->q[(t->qhead + i) % TLS_QMAX];
+		if (e->hold)
+			break;
+		while (e->enc < e->len) {
+			if (!get_tbuf(w, t))
+				goto out;
+			size_t room = w->tbufs.size - t->out_len;
+			size_t n = e->len - e->enc;
+			if (n > STLS_REC_MAX)
+				n = STLS_REC_MAX;
+			if (room < n + over) {
+				if (room < over + 1024)
+					goto out; /* full: the send in flight makes room */
+				n = room - over;
+			}
+			int r = stls_seal(&w->stls, &t->seal, KTLS_REC_DATA, e->p + e->enc, n,
+					  (unsigned char *)rbuf_addr(&w->tbufs, t->tbuf) + t->out_len,
+					  room);
+			if (r < 0) {
+				fail(w, c, TF_OTHER);
+				return;
+			}
+			t->out_len += (uint32_t)r;
+			t->cwritten += (uint64_t)r;
+			e->enc += (uint32_t)n;
+			e->cend = t->cwritten;
+		}
+	}
+out:
+	submit_pending(w, c);
+}
+
 void tls_pump(struct worker *w, struct conn *c)
 {
 	struct tls_conn *t = T(c);
@@ -508,6 +593,10 @@ void tls_pump(struct worker *w, struct conn *c)
 	compact(w, t);
 	if (t->flags & TLS_KTLS_SET) {
 		ktls_pump(w, c);
+		return;
+	}
+	if (t->flags & TLS_SEAL) {
+		seal_pump(w, c);
 		return;
 	}
 	for (unsigned i = 0; i < t->qn; i++) {
@@ -536,12 +625,7 @@ void tls_pump(struct worker *w, struct conn *c)
 		}
 	}
 out:
-	submit(w, c);
-	/* A send with nothing left to encrypt and nothing in flight (all
-	 * of it empty) still needs its completion: a NOP brings it. */
-	if (!t->inflight && t->qn && t->q[t->qhead].enc == t->q[t->qhead].len &&
-	    !t->q[t->qhead].hold)
-		submit_nop(w, c);
+	submit_pending(w, c);
 }
 
 void tls_queue(struct worker *w, struct conn *c, const char *p, uint32_t len, unsigned op,

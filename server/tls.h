@@ -38,6 +38,7 @@
 #include <openssl/ssl.h>
 
 #include "ktls.h"
+#include "stls.h"
 
 struct worker;
 struct conn;
@@ -70,6 +71,7 @@ enum tls_flag {
 	TLS_KTLS_ON = 1u << 10,    /* ... and the kernel took them (TLS_TX applied) */
 	TLS_KTLS_WAIT = 1u << 11,  /* established; HTTP waits until the switch is out */
 	TLS_MORE_NEXT = 1u << 12,  /* the next queued send is followed by more (kTLS) */
+	TLS_SEAL = 1u << 13,       /* OpenSSL handed over the write keys to us: stls seals */
 };
 
 #define TLS_RECS 8 /* kTLS: plaintext records waiting in the tbuf */
@@ -120,6 +122,8 @@ struct tls_conn {
 	uint32_t cin_len;           /* without provided buffers: ciphertext in tls_cin() */
 	struct tls_conn *wait_next; /* tbuf or handshake wait list */
 	struct tls_ktls *k;         /* from OpenSSL's offer of the keys on; else NULL */
+	uint8_t seal_type;          /* TLS_SEAL: the next BIO write is a record of this type (0: data) */
+	struct stls_key seal;       /* TLS_SEAL: the write keys */
 };
 
 /* Without provided buffer rings (RINGSERVE_DISABLE=pbuf_ring, a tight
@@ -132,6 +136,9 @@ int tls_global_init(void);
 /* Before the workers start: the ciphers the kernel takes (ktls_probe);
  * OpenSSL's hand-over of any other is declined (user space). */
 void tls_set_ktls(unsigned ciphers);
+/* Whether OpenSSL's write keys are taken for stls where the kernel cannot
+ * have them (default on; RINGSERVE_DISABLE=tls_seal turns it off). */
+void tls_set_seal(bool on);
 
 /* A connection accepted on an HTTPS listener: its SSL. 0 or -errno. */
 int tls_attach(struct worker *w, struct conn *c);

@@ -432,6 +432,9 @@ static int setup(struct worker *w)
 		if (!w->tlsc || !w->tlsk)
 			FAIL("allocating TLS connection state");
 		w->tls_hs_budget = cfg->tls_hs_per_turn;
+		ret = stls_engine_init(&w->stls);
+		if (ret)
+			FAIL("allocating the TLS record cipher");
 	}
 	struct rbuf_pool *pools[] = { &w->bufs, &w->dbufs, &w->tbufs };
 	rbuf_register(&w->ring, pools, 3);
@@ -503,6 +506,7 @@ static void teardown(struct worker *w)
 	rbuf_free(&w->dbufs);
 	rbuf_free(&w->tbufs);
 	free(w->tlsc);
+	stls_engine_free(&w->stls);
 	free(w->tlsk);
 	if (w->tls_cin)
 		munmap(w->tls_cin, (size_t)w->nconns * w->in_size);

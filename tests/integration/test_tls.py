@@ -300,6 +300,40 @@ def test_cached_record_sizes():
     s.stop()
 
 
+CIPHER_CASES = (
+    ("TLS 1.2 AES-128-GCM", ["--tlsv1.2", "--tls-max", "1.2", "--ciphers", "ECDHE-RSA-AES128-GCM-SHA256"]),
+    ("TLS 1.2 AES-256-GCM", ["--tlsv1.2", "--tls-max", "1.2", "--ciphers", "ECDHE-RSA-AES256-GCM-SHA384"]),
+    ("TLS 1.2 ChaCha20", ["--tlsv1.2", "--tls-max", "1.2", "--ciphers", "ECDHE-RSA-CHACHA20-POLY1305"]),
+    ("TLS 1.3 AES-128-GCM", ["--tlsv1.3", "--tls13-ciphers", "TLS_AES_128_GCM_SHA256"]),
+    ("TLS 1.3 AES-256-GCM", ["--tlsv1.3", "--tls13-ciphers", "TLS_AES_256_GCM_SHA384"]),
+    ("TLS 1.3 ChaCha20", ["--tlsv1.3", "--tls13-ciphers", "TLS_CHACHA20_POLY1305_SHA256"]),
+)
+
+
+def test_sealed_records():
+    # Without kTLS ringserve seals the records after the handshake (stls);
+    # RINGSERVE_DISABLE=tls_seal leaves them to OpenSSL. Every cipher and
+    # version, through both: a cached body, one over a record, the read
+    # path, keep-alive across them (one curl, one connection), exact bytes.
+    paths = ("/small.txt", "/rec/over.bin", "/big.bin", "/small.txt")
+    want = b"".join(files[p[1:]] for p in paths)
+    for disable, sealed in (("", True), ("tls_seal", False)):
+        mport = free_port()
+        s = TLSServer(["--cache-file-size", "64K", "--metrics", "127.0.0.1:%d" % mport],
+                      env=dict(os.environ, RINGSERVE_DISABLE=disable))
+        line = s.stderr_text()
+        check(("records sealed by ringserve" in line) == sealed, "startup line: %s" % line[:600])
+        for what, opts in CIPHER_CASES:
+            # curl() puts its own URL last: the others go first, in order.
+            urls = ["https://localhost:%d%s" % (s.tport, p) for p in paths[:-1]]
+            rc, out, err = curl(s, paths[-1], *opts, *urls)
+            check(rc == 0 and out == want, "%s, %s: rc %d, %d bytes (want %d) %s"
+                  % (what, "sealed" if sealed else "OpenSSL", rc, len(out), len(want), err))
+        n = metrics_sum(mport, "tls_sealed_total")
+        check(n == (len(CIPHER_CASES) if sealed else 0), "tls_sealed_total %d" % n)
+        s.stop()
+
+
 def test_close_notify():
     # Keep-alive timeout (2 s): the server ends with close_notify, so a
     # strict client (ragged EOFs are errors) sees a clean end.
@@ -597,6 +631,7 @@ def test_log_and_metrics():
 
 run_timed([test_curl_bytes, test_curl_range_head_keepalive, test_direct_path, test_no_buffer_ring,
            test_versions,
-           test_alpn, test_sni, test_resumption, test_pipelined, test_cached_record_sizes, test_close_notify,
+           test_alpn, test_sni, test_resumption, test_pipelined, test_cached_record_sizes,
+           test_sealed_records, test_close_notify,
            test_bad_input, test_many_handshakes, test_limit_rate, test_reload,
            test_redirect_hsts, test_site_rules, test_https_only, test_options, test_log_and_metrics])

@@ -43,7 +43,8 @@ int main(void)
 	CHECK(parse_ok("dioalign") == FB_DIOALIGN);
 	CHECK(parse_ok("cachestat,defer_taskrun,cachestat") == (FB_CACHESTAT | FB_DEFER_TASKRUN));
 	CHECK(parse_ok("ktls") == FB_KTLS);
-	CHECK(parse_ok(fallback_names) == 0x7f);
+	CHECK(parse_ok("tls_seal") == FB_TLS_SEAL);
+	CHECK(parse_ok(fallback_names) == 0xff);
 
 	CHECK(strcmp(parse_bad("bogus"), "bogus") == 0);
 	CHECK(strcmp(parse_bad("cachestat,bogus"), "bogus") == 0);

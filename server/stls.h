@@ -1,0 +1,68 @@
+/* stls: TLS records sealed by us, after OpenSSL's handshake, where the
+ * kernel cannot take the keys (no kTLS).
+ *
+ * OpenSSL hands the write keys to our BIO as it would to the kernel (a
+ * linux/tls.h crypto info, ktls.h) and from then on passes plaintext:
+ * records of its own (tickets, the TLS 1.2 Finished, alerts) through the
+ * BIO with their type, and application data never, since tls.c no longer
+ * calls SSL_write: it seals the caller's bytes (the file cache, a read
+ * buffer) straight into the ciphertext buffer, one pass over them. SSL_write
+ * would copy them into OpenSSL's record buffer first and the BIO would copy
+ * the ciphertext out again: two copies of every body byte, plus a record
+ * buffer allocated and freed per record (SSL_MODE_RELEASE_BUFFERS).
+ *
+ * Records are RFC 8446 §5.2 (TLS 1.3: outer type 23, the real type after
+ * the data, nonce = IV xor sequence) or RFC 5288 / RFC 7905 (TLS 1.2:
+ * AES-GCM with an explicit nonce, here the sequence number; ChaCha20-Poly1305
+ * with IV xor sequence). Reading stays in OpenSSL, with its own keys. */
+#ifndef RS_STLS_H
+#define RS_STLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#define STLS_REC_MAX 16384 /* plaintext bytes in one record */
+
+/* A connection's write keys: from OpenSSL's crypto info, then the sequence
+ * number of the next record. */
+struct stls_key {
+	uint64_t id;         /* unique per key while the process runs (stls_engine reuse) */
+	uint64_t seq;
+	uint8_t tls13;       /* else TLS 1.2 */
+	uint8_t cipher;      /* enum ktls_cipher bit */
+	uint8_t key_len;     /* 16 or 32 */
+	uint8_t key[32];
+	uint8_t iv[12];      /* 1.3 and ChaCha: the static IV; 1.2 AES-GCM: the 4-byte salt */
+};
+
+/* Per worker: one cipher context, keyed for the connection it sealed for
+ * last (a response's records come in a row). */
+struct stls_engine {
+	EVP_CIPHER_CTX *ctx;
+	EVP_CIPHER *aes128, *aes256, *chacha;
+	uint64_t loaded;     /* id of the key in ctx, 0: none */
+};
+
+/* 0 or -ENOMEM. */
+int stls_engine_init(struct stls_engine *e);
+void stls_engine_free(struct stls_engine *e);
+
+/* The key from a linux/tls.h crypto info of a cipher we seal (ktls.h
+ * names them): 0, or -EINVAL. */
+int stls_key_from_info(struct stls_key *k, const void *info);
+
+/* Forget the key material (the connection ends). */
+void stls_key_clear(struct stls_key *k);
+
+/* Bytes a record adds to n bytes of plaintext. */
+size_t stls_overhead(const struct stls_key *k);
+
+/* Seal p[0..n) (n <= STLS_REC_MAX) as one record of `type` into out[0..cap):
+ * the record's length, or -ENOSPC (cap too small), -EIO (the cipher
+ * failed). The key's sequence number advances on success only. */
+int stls_seal(struct stls_engine *e, struct stls_key *k, unsigned type, const void *p, size_t n,
+	      unsigned char *out, size_t cap);
+
+#endif
