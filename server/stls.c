@@ -54,6 +54,19 @@ static void put_be64(unsigned char *p, uint64_t v)
 		p[i] = (unsigned char)v;
 }
 
+/* The 12-byte nonce base is salt || iv (AES-GCM: 4 + 8; ChaCha: 0 + 12). */
+static void take(struct stls_key *k, const unsigned char *key, size_t klen,
+		 const unsigned char *salt, size_t slen, const unsigned char *iv, size_t ivlen,
+		 const unsigned char *rec_seq)
+{
+	k->key_len = (uint8_t)klen;
+	memcpy(k->key, key, klen);
+	if (slen)
+		memcpy(k->iv, salt, slen);
+	memcpy(k->iv + slen, iv, ivlen);
+	k->seq = be64(rec_seq);
+}
+
 int stls_key_from_info(struct stls_key *k, const void *info)
 {
 	struct tls_crypto_info h;
@@ -67,28 +80,17 @@ int stls_key_from_info(struct stls_key *k, const void *info)
 	if (h.cipher_type == TLS_CIPHER_AES_GCM_128) {
 		struct tls12_crypto_info_aes_gcm_128 g;
 		memcpy(&g, info, sizeof(g));
-		k->key_len = sizeof(g.key);
-		memcpy(k->key, g.key, sizeof(g.key));
-		memcpy(k->iv, g.salt, sizeof(g.salt));
-		memcpy(k->iv + sizeof(g.salt), g.iv, sizeof(g.iv));
-		k->seq = be64(g.rec_seq);
+		take(k, g.key, sizeof(g.key), g.salt, sizeof(g.salt), g.iv, sizeof(g.iv), g.rec_seq);
 		OPENSSL_cleanse(&g, sizeof(g));
 	} else if (h.cipher_type == TLS_CIPHER_AES_GCM_256) {
 		struct tls12_crypto_info_aes_gcm_256 g;
 		memcpy(&g, info, sizeof(g));
-		k->key_len = sizeof(g.key);
-		memcpy(k->key, g.key, sizeof(g.key));
-		memcpy(k->iv, g.salt, sizeof(g.salt));
-		memcpy(k->iv + sizeof(g.salt), g.iv, sizeof(g.iv));
-		k->seq = be64(g.rec_seq);
+		take(k, g.key, sizeof(g.key), g.salt, sizeof(g.salt), g.iv, sizeof(g.iv), g.rec_seq);
 		OPENSSL_cleanse(&g, sizeof(g));
-	} else {
+	} else { /* ChaCha20-Poly1305: a 12-byte IV, no salt */
 		struct tls12_crypto_info_chacha20_poly1305 g;
 		memcpy(&g, info, sizeof(g));
-		k->key_len = sizeof(g.key);
-		memcpy(k->key, g.key, sizeof(g.key));
-		memcpy(k->iv, g.iv, sizeof(g.iv));
-		k->seq = be64(g.rec_seq);
+		take(k, g.key, sizeof(g.key), NULL, 0, g.iv, sizeof(g.iv), g.rec_seq);
 		OPENSSL_cleanse(&g, sizeof(g));
 	}
 	k->id = __atomic_fetch_add(&next_id, 1, __ATOMIC_RELAXED);

@@ -532,56 +532,54 @@ static void ktls_pump(struct worker *w, struct conn *c)
 	t->inflight_ent = true;
 }
 
-static void submit_pending(struct worker *w, struct conn *c)
-{
-	struct tls_conn *t = T(c);
-
-	submit(w, c);
-	/* A send with nothing left to encrypt and nothing in flight (all
-	 * of it empty) still needs its completion: a NOP brings it. */
-	if (!t->inflight && t->qn && t->q[t->qhead].enc == t->q[t->qhead].len &&
-	    !t->q[t->qhead].hold)
-		submit_nop(w, c);
-}
-
-/* stls: the queued plaintext sealed from the caller's memory straight into
- * the tbuf, in records of up to 16 KiB, as far as the room goes. */
-static void seal_pump(struct worker *w, struct conn *c)
+/* stls: the next piece of e sealed from the caller's memory straight into
+ * the tbuf, a record of up to 16 KiB. Its plaintext bytes, 0 when the tbuf
+ * is full for now, -1 when the connection failed. */
+static int seal_some(struct worker *w, struct conn *c, struct tls_ent *e)
 {
 	struct tls_conn *t = T(c);
 	size_t over = stls_overhead(&t->seal);
+	size_t room = w->tbufs.size - t->out_len;
+	size_t n = e->len - e->enc;
 
-	for (unsigned i = 0; i < t->qn; i++) {
-		struct tls_ent *e = &t->q[(t->qhead + i) % TLS_QMAX];
-		if (e->hold)
-			break;
-		while (e->enc < e->len) {
-			if (!get_tbuf(w, t))
-				goto out;
-			size_t room = w->tbufs.size - t->out_len;
-			size_t n = e->len - e->enc;
-			if (n > STLS_REC_MAX)
-				n = STLS_REC_MAX;
-			if (room < n + over) {
-				if (room < over + 1024)
-					goto out; /* full: the send in flight makes room */
-				n = room - over;
-			}
-			int r = stls_seal(&w->stls, &t->seal, KTLS_REC_DATA, e->p + e->enc, n,
-					  (unsigned char *)rbuf_addr(&w->tbufs, t->tbuf) + t->out_len,
-					  room);
-			if (r < 0) {
-				fail(w, c, TF_OTHER);
-				return;
-			}
-			t->out_len += (uint32_t)r;
-			t->cwritten += (uint64_t)r;
-			e->enc += (uint32_t)n;
-			e->cend = t->cwritten;
-		}
+	if (n > STLS_REC_MAX)
+		n = STLS_REC_MAX;
+	if (room < n + over) {
+		if (room < over + 1024)
+			return 0; /* the send in flight makes room */
+		n = room - over;
 	}
-out:
-	submit_pending(w, c);
+	int r = stls_seal(&w->stls, &t->seal, KTLS_REC_DATA, e->p + e->enc, n,
+			  (unsigned char *)rbuf_addr(&w->tbufs, t->tbuf) + t->out_len, room);
+	if (r < 0) {
+		fail(w, c, TF_OTHER);
+		return -1;
+	}
+	t->out_len += (uint32_t)r;
+	t->cwritten += (uint64_t)r;
+	return (int)n;
+}
+
+/* The same through SSL_write (before the hand-over, or RINGSERVE_DISABLE=
+ * tls_seal): whole records that fit, the same length again after a retry. */
+static int write_some(struct worker *w, struct conn *c, struct tls_ent *e)
+{
+	struct tls_conn *t = T(c);
+	uint32_t n = e->retry ? e->retry : write_len(w, t, e->len - e->enc);
+
+	if (n == 0)
+		return 0; /* full: the send in flight makes room */
+	int r = SSL_write(t->ssl, e->p + e->enc, (int)n);
+	if (r <= 0) {
+		if (SSL_get_error(t->ssl, r) == SSL_ERROR_WANT_WRITE) {
+			e->retry = n;
+			return 0;
+		}
+		fail(w, c, TF_OTHER);
+		return -1;
+	}
+	e->retry = 0;
+	return r;
 }
 
 void tls_pump(struct worker *w, struct conn *c)
@@ -595,10 +593,6 @@ void tls_pump(struct worker *w, struct conn *c)
 		ktls_pump(w, c);
 		return;
 	}
-	if (t->flags & TLS_SEAL) {
-		seal_pump(w, c);
-		return;
-	}
 	for (unsigned i = 0; i < t->qn; i++) {
 		struct tls_ent *e = &t->q[(t->qhead + i) % TLS_QMAX];
 		if (e->hold)
@@ -606,26 +600,22 @@ void tls_pump(struct worker *w, struct conn *c)
 		while (e->enc < e->len) {
 			if (!get_tbuf(w, t))
 				goto out;
-			uint32_t n = e->retry ? e->retry : write_len(w, t, e->len - e->enc);
-			if (n == 0)
-				goto out; /* full: the send in flight makes room */
-			int r = SSL_write(t->ssl, e->p + e->enc, (int)n);
-			if (r <= 0) {
-				int err = SSL_get_error(t->ssl, r);
-				if (err == SSL_ERROR_WANT_WRITE) {
-					e->retry = n;
-					goto out;
-				}
-				fail(w, c, TF_OTHER);
+			int r = (t->flags & TLS_SEAL) ? seal_some(w, c, e) : write_some(w, c, e);
+			if (r < 0)
 				return;
-			}
-			e->retry = 0;
+			if (r == 0)
+				goto out;
 			e->enc += (uint32_t)r;
 			e->cend = t->cwritten;
 		}
 	}
 out:
-	submit_pending(w, c);
+	submit(w, c);
+	/* A send with nothing left to encrypt and nothing in flight (all
+	 * of it empty) still needs its completion: a NOP brings it. */
+	if (!t->inflight && t->qn && t->q[t->qhead].enc == t->q[t->qhead].len &&
+	    !t->q[t->qhead].hold)
+		submit_nop(w, c);
 }
 
 void tls_queue(struct worker *w, struct conn *c, const char *p, uint32_t len, unsigned op,
