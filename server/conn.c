@@ -895,7 +895,7 @@ void conn_send_mem(struct worker *w, struct conn *c, size_t head, const char *bo
 	 * does is copied after the head, as a record of its own would cost
 	 * more than the copy (with kTLS head and body go in one plaintext
 	 * send, as over HTTP). Either way one SEND. */
-	if (c->tls && !tls_ktls(c) && head + blen > TLS_REC_MAX && !pace_wanted(w, blen)) {
+	if (tls_user(c) && head + blen > STLS_REC_MAX && !pace_wanted(w, blen)) {
 		c->flags &= (uint32_t)~CF_PACED;
 		c->state = CS_SEND;
 		c->send_off = 0;
@@ -1123,7 +1123,7 @@ void conn_start_body(struct worker *w, struct conn *c)
 	/* HTTPS without kTLS: no splice or sendfile (the bytes must pass
 	 * through OpenSSL); buffered reads or O_DIRECT instead. With kTLS
 	 * the kernel encrypts what they move. */
-	bool user_tls = c->tls && !tls_ktls(c);
+	bool user_tls = tls_user(c);
 	if (user_tls && (mode == TRANSFER_SPLICE || mode == TRANSFER_SENDFILE))
 		mode = TRANSFER_READ;
 	if (!user_tls && (mode == TRANSFER_AUTO || mode == TRANSFER_SENDFILE) &&

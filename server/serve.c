@@ -465,7 +465,7 @@ static bool send_cached(struct worker *w, struct conn *c)
 	/* A lone request for a larger body: sendfile copies nothing (not
 	 * into a socket OpenSSL encrypts for: there memory is cheaper than
 	 * a read). */
-	if (len >= w->cfg->sendfile_min && !conn_pipelined(c) && (!c->tls || tls_ktls(c)))
+	if (len >= w->cfg->sendfile_min && !conn_pipelined(c) && !tls_user(c))
 		return false;
 	if (head + len > w->bufs.size)
 		return false;

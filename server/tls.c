@@ -20,7 +20,6 @@
 #include "tlsctx.h"
 #include "log.h"
 
-#define REC_MAX TLS_REC_MAX
 #define REC_OVERHEAD 64u /* header, tag, content type, padding: 22 (1.3) or 29 (1.2) */
 
 const char *const tls_fail_names[TF_COUNT] = {
@@ -125,7 +124,7 @@ static int bio_write(BIO *b, const char *data, int n)
 		/* OpenSSL's own record (a ticket, Finished, an alert): sealed
 		 * now, so that sequence numbers follow the order of writing. */
 		size_t n1 = (size_t)n < STLS_REC_MAX ? (size_t)n : STLS_REC_MAX;
-		int r = stls_seal(&w->stls, &t->seal, t->seal_type ? t->seal_type : KTLS_REC_DATA, data,
+		int r = stls_seal(&w->stls, &t->seal, t->ctrl_type ? t->ctrl_type : KTLS_REC_DATA, data,
 				  n1, (unsigned char *)rbuf_addr(&w->tbufs, t->tbuf) + t->out_len, room);
 		if (r == -ENOSPC) {
 			BIO_set_retry_write(b);
@@ -133,7 +132,7 @@ static int bio_write(BIO *b, const char *data, int n)
 		}
 		if (r < 0)
 			return -1;
-		t->seal_type = 0; /* one write per control record, as OpenSSL's socket BIO */
+		t->ctrl_type = 0; /* one write per control record, as OpenSSL's socket BIO */
 		t->out_len += (uint32_t)r;
 		t->cwritten += (uint64_t)r;
 		return (int)n1;
@@ -156,8 +155,8 @@ static int bio_write(BIO *b, const char *data, int n)
 		struct tls_ktls *k = t->k;
 		unsigned i = (k->rhead + k->rn++) % TLS_RECS;
 		k->recs[i].end = t->cwritten;
-		k->recs[i].type = k->ctrl_type ? k->ctrl_type : KTLS_REC_DATA;
-		k->ctrl_type = 0; /* one write per control record, as OpenSSL's socket BIO */
+		k->recs[i].type = t->ctrl_type ? t->ctrl_type : KTLS_REC_DATA;
+		t->ctrl_type = 0; /* one write per control record, as OpenSSL's socket BIO */
 	}
 	return n;
 }
@@ -239,15 +238,10 @@ static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
 		 * sequence numbers now belong to the kernel, or to stls). */
 		return (t->flags & (TLS_KTLS_SET | TLS_SEAL)) != 0;
 	case KTLS_BIO_SET_CTRL_MSG: /* only asked once the keys were taken */
-		if (t->flags & TLS_SEAL)
-			t->seal_type = (uint8_t)num;
-		else if (t->k)
-			t->k->ctrl_type = (uint8_t)num;
+		t->ctrl_type = (uint8_t)num;
 		return 0;
 	case KTLS_BIO_CLEAR_CTRL_MSG:
-		t->seal_type = 0;
-		if (t->k)
-			t->k->ctrl_type = 0;
+		t->ctrl_type = 0;
 		return 0;
 	default: /* KTLS_BIO_GET_RECV included: reading stays in OpenSSL */
 		return 0;
@@ -481,8 +475,8 @@ static void plain_400(struct worker *w, struct conn *c)
 static uint32_t write_len(const struct worker *w, const struct tls_conn *t, uint32_t left)
 {
 	size_t room = w->tbufs.size - t->out_len;
-	size_t recs = room / (REC_MAX + REC_OVERHEAD);
-	size_t n = recs * REC_MAX;
+	size_t recs = room / (STLS_REC_MAX + REC_OVERHEAD);
+	size_t n = recs * STLS_REC_MAX;
 
 	if (n == 0 && room > REC_OVERHEAD)
 		n = room - REC_OVERHEAD;
@@ -545,8 +539,10 @@ static int seal_some(struct worker *w, struct conn *c, struct tls_ent *e)
 	if (n > STLS_REC_MAX)
 		n = STLS_REC_MAX;
 	if (room < n + over) {
+		/* A record cut to the room, unless that leaves under 1 KiB:
+		 * the send in flight makes room for a fuller one. */
 		if (room < over + 1024)
-			return 0; /* the send in flight makes room */
+			return 0;
 		n = room - over;
 	}
 	int r = stls_seal(&w->stls, &t->seal, KTLS_REC_DATA, e->p + e->enc, n,
@@ -658,6 +654,11 @@ void tls_more_next(struct conn *c)
 bool tls_ktls(const struct conn *c)
 {
 	return c->tls && (c->tls->flags & TLS_KTLS_ON);
+}
+
+bool tls_user(const struct conn *c)
+{
+	return c->tls && !(c->tls->flags & TLS_KTLS_ON);
 }
 
 /* The ciphertext written before the switch is out: the kernel takes the

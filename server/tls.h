@@ -43,7 +43,6 @@
 struct worker;
 struct conn;
 
-#define TLS_REC_MAX 16384u /* plaintext bytes of a full record */
 #define TLS_QMAX 4 /* plaintext sends queued per connection (2 are in use at most today) */
 
 struct tls_ent {
@@ -96,7 +95,6 @@ extern const char *const tls_fail_names[TF_COUNT];
 struct tls_ktls {
 	uint64_t at;                /* cwritten when OpenSSL switched */
 	uint8_t len;                /* of info */
-	uint8_t ctrl_type;          /* the next BIO write is a record of this type (0: data) */
 	uint8_t rhead, rn;
 	unsigned char info[KTLS_INFO_MAX];
 	struct {
@@ -122,7 +120,7 @@ struct tls_conn {
 	uint32_t cin_len;           /* without provided buffers: ciphertext in tls_cin() */
 	struct tls_conn *wait_next; /* tbuf or handshake wait list */
 	struct tls_ktls *k;         /* from OpenSSL's offer of the keys on; else NULL */
-	uint8_t seal_type;          /* TLS_SEAL: the next BIO write is a record of this type (0: data) */
+	uint8_t ctrl_type;          /* kTLS or stls: the next BIO write is a record of this type (0: data) */
 	struct stls_key seal;       /* TLS_SEAL: the write keys */
 };
 
@@ -171,6 +169,9 @@ void tls_more_next(struct conn *c);
 /* The kernel encrypts c's output (kTLS TX): sends are plaintext, bodies
  * may go by splice and sendfile. */
 bool tls_ktls(const struct conn *c);
+/* HTTPS encrypted in user space (no kTLS for c): its bodies must pass
+ * through memory, so no splice or sendfile. */
+bool tls_user(const struct conn *c);
 void tls_release(struct worker *w, struct conn *c);
 /* Encrypt what can be and send it. */
 void tls_pump(struct worker *w, struct conn *c);
