@@ -364,12 +364,13 @@ static int setup_tls(struct server *srv, const struct config *cfg)
 	tls_opts.min_version = cfg->tls_min ? TLS1_3_VERSION : TLS1_2_VERSION;
 	/* OpenSSL hands the keys to our BIO only when asked to: for the
 	 * kernel, or for stls where the kernel cannot take them. */
-	tls_opts.ktls = probe_ktls() | !tls_seal_disabled;
+	bool kernel = probe_ktls();
+	tls_opts.ktls = kernel || !tls_seal_disabled;
 	tls_set_seal(!tls_seal_disabled);
 	if (!tls_seal_disabled) {
 		size_t l = strlen(ktls_line);
 		snprintf(ktls_line + l, sizeof(ktls_line) - l, "; %s records sealed by ringserve",
-			 l && strstr(ktls_line, "available") ? "other" : "user-space");
+			 kernel ? "other" : "user-space");
 	}
 	if (tlsctx_load(&tls_opts, &set, err, sizeof(err), warn, sizeof(warn))) {
 		fprintf(stderr, "ringserve: --tls-cert/--tls-key: %s\n", err);
