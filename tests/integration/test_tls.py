@@ -32,9 +32,8 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (Server, binary, check, free_port, make_tree, metrics_reach, metrics_sum,
-                     read_to_eof,
-                     run_timed, skip)
+from harness import (Conn, Server, binary, check, free_port, make_tree, metrics_reach,
+                     metrics_sum, read_to_eof, run_timed, skip)
 import tlscerts
 
 if not shutil.which("openssl") or not shutil.which("curl"):
@@ -276,22 +275,13 @@ def test_cached_record_sizes():
     # sent from it; exact bytes either way.
     mport = free_port()
     s = TLSServer(["--cache-file-size", "64K", "--metrics", "127.0.0.1:%d" % mport])
-    c = tls_sock(s)
+    c = Conn(tls_sock(s))
     names = ("rec/fits.bin", "rec/full.bin", "rec/over.bin", "small.txt")
     for name in names + names:
-        c.sendall(b"GET /%s HTTP/1.1\r\nHost: localhost\r\n\r\n" % name.encode())
-        data = b""
-        while True:
-            r = parse_responses(data) if b"\r\n\r\n" in data else []
-            if r and len(r[0][2]) == int(r[0][1].get("content-length", "-1")):
-                break
-            got = c.recv(65536)
-            check(got, "%s: connection closed after %d bytes" % (name, len(data)))
-            if not got:
-                break
-            data += got
-        check(r and r[0][0] == 200 and r[0][2] == files[name],
-              "%s from the cache over TLS: %d bytes" % (name, len(r[0][2]) if r else -1))
+        c.send(b"GET /%s HTTP/1.1\r\nHost: localhost\r\n\r\n" % name.encode())
+        r = c.read_response()
+        check(r.status == 200 and r.body == files[name],
+              "%s from the cache over TLS: %d bytes" % (name, len(r.body)))
     # The second round's bodies all went from the cache's memory.
     want = sum(len(files[n]) for n in names)
     got = metrics_reach(mport, "sent_bytes_total", 'path="cache"', want)
