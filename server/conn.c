@@ -152,7 +152,8 @@ size_t conn_held_take(struct worker *w, struct conn *c, char *dst, size_t n)
 	if (c->tls && !w->pbufs.active) { /* plain recv: the ciphertext area */
 		char *cin = tls_cin(w, c);
 		got = n < c->tls->cin_len ? n : c->tls->cin_len;
-		memcpy(dst, cin, got);
+		if (dst)
+			memcpy(dst, cin, got);
 		memmove(cin, cin + got, c->tls->cin_len - got);
 		c->tls->cin_len -= (uint32_t)got;
 		return got;
@@ -164,7 +165,8 @@ size_t conn_held_take(struct worker *w, struct conn *c, char *dst, size_t n)
 
 		if (k > n - got)
 			k = n - got;
-		memcpy(dst + got, pbuf_addr(&w->pbufs, bid) + c->held_off, k);
+		if (dst)
+			memcpy(dst + got, pbuf_addr(&w->pbufs, bid) + c->held_off, k);
 		got += k;
 		c->held_off += (uint32_t)k;
 		if (c->held_off == w->held_len[bid])
@@ -188,6 +190,73 @@ size_t conn_held_peek(struct worker *w, struct conn *c, unsigned char *dst, size
 	k = k < n ? k : n;
 	memcpy(dst, pbuf_addr(&w->pbufs, bid) + c->held_off, k);
 	return k;
+}
+
+size_t conn_held_bytes(const struct worker *w, const struct conn *c)
+{
+	size_t n = 0;
+
+	if (c->held_head < 0)
+		return 0;
+	for (int32_t b = c->held_head; b >= 0; b = w->held_next[b])
+		n += w->held_len[b];
+	return n - c->held_off;
+}
+
+size_t conn_held_at(const struct worker *w, const struct conn *c, size_t off,
+		    const unsigned char **p)
+{
+	size_t skip = off + c->held_off;
+
+	for (int32_t b = c->held_head; b >= 0; b = w->held_next[b]) {
+		if (skip < w->held_len[b]) {
+			*p = (const unsigned char *)pbuf_addr(&w->pbufs, (unsigned)b) + skip;
+			return w->held_len[b] - skip;
+		}
+		skip -= w->held_len[b];
+	}
+	return 0;
+}
+
+void conn_held_compact(struct worker *w, struct conn *c)
+{
+	const size_t cap = w->pbufs.size;
+	int32_t d = c->held_head, s = c->held_head;
+	size_t dl = 0, so = c->held_off;
+
+	if (s < 0)
+		return;
+	/* The write cursor (d, dl) never passes the read one (s, so). */
+	while (s >= 0) {
+		size_t avail = w->held_len[s] - so;
+		int32_t next = w->held_next[s];
+		while (avail) {
+			if (dl == cap) {
+				w->held_len[d] = (uint32_t)cap;
+				d = w->held_next[d];
+				dl = 0;
+			}
+			size_t k = avail < cap - dl ? avail : cap - dl;
+			memmove(pbuf_addr(&w->pbufs, (unsigned)d) + dl,
+				pbuf_addr(&w->pbufs, (unsigned)s) + so, k);
+			dl += k;
+			so += k;
+			avail -= k;
+		}
+		w->held_len[d] = (uint32_t)dl;
+		s = next;
+		so = 0;
+	}
+	c->held_off = 0;
+	for (int32_t b = w->held_next[d]; b >= 0;) {
+		int32_t next = w->held_next[b];
+		c->held_count--;
+		w->pbuf_held--;
+		pbuf_put(&w->pbufs, (unsigned)b);
+		b = next;
+	}
+	w->held_next[d] = -1;
+	c->held_tail = d;
 }
 
 /* Move held provided buffers into the input buffer while it has room. */
@@ -236,8 +305,16 @@ static int take_input(struct worker *w, struct conn *c, unsigned bid, unsigned l
 			return -ENOBUFS;
 		}
 		held_push(w, c, bid, len);
-		if (c->held_count > 4 && (c->flags & CF_RECV_ARMED) && !(c->flags & CF_RECV_STOP))
+		if (tls_needs_input(w, c)) {
+			/* A record of ours not yet whole: it must arrive, in
+			 * as few buffers as it fills (a client sending it in
+			 * tiny pieces pins no more than that). */
+			if (c->held_count > (STLS_HDR_LEN + STLS_CIPHERTEXT_MAX) / w->pbufs.size + 4)
+				conn_held_compact(w, c);
+		} else if (c->held_count > 4 && (c->flags & CF_RECV_ARMED) &&
+			   !(c->flags & CF_RECV_STOP)) {
 			cancel_recv(w, c);
+		}
 		return 0;
 	}
 	if (c->held_head < 0 && in_ensure(w, c) && w->in_size - c->in_len >= len) {
@@ -260,7 +337,8 @@ void conn_rearm_recv(struct worker *w, struct conn *c)
 {
 	struct io_uring_sqe *sqe;
 
-	if (c->flags & (CF_RECV_ARMED | CF_EOF) || c->state == CS_CLOSING || c->held_head >= 0)
+	if (c->flags & (CF_RECV_ARMED | CF_EOF) || c->state == CS_CLOSING ||
+	    (c->held_head >= 0 && !tls_needs_input(w, c)))
 		return;
 	if (w->pbufs.active) {
 		if (w->pbuf_held >= w->pbufs.count) {

@@ -124,6 +124,13 @@ void conn_send_body(struct worker *w, struct conn *c, const char *buf, unsigned 
  * copy the first ones without consuming them. */
 size_t conn_held_take(struct worker *w, struct conn *c, char *dst, size_t n);
 size_t conn_held_peek(struct worker *w, struct conn *c, unsigned char *dst, size_t n);
+/* (dst NULL: the bytes are dropped.) With provided buffers: the held bytes
+ * in all; the run of them that starts off bytes in (*p, its length, 0
+ * past the end); the held bytes repacked into as few buffers as they fill. */
+size_t conn_held_bytes(const struct worker *w, const struct conn *c);
+size_t conn_held_at(const struct worker *w, const struct conn *c, size_t off,
+		    const unsigned char **p);
+void conn_held_compact(struct worker *w, struct conn *c);
 /* Process input if c is idle; end c as the server does (lingering close). */
 void conn_kick(struct worker *w, struct conn *c);
 void conn_end(struct worker *w, struct conn *c);

@@ -16,11 +16,12 @@ static const struct {
 	{ "dioalign", FB_DIOALIGN },
 	{ "ktls", FB_KTLS },
 	{ "tls_seal", FB_TLS_SEAL },
+	{ "tls_open", FB_TLS_OPEN },
 };
 
 #define NNAMES (sizeof(names) / sizeof(names[0]))
 
-const char fallback_names[] = "defer_taskrun,coop_taskrun,pbuf_ring,send_zc,cachestat,dioalign,ktls,tls_seal";
+const char fallback_names[] = "defer_taskrun,coop_taskrun,pbuf_ring,send_zc,cachestat,dioalign,ktls,tls_seal,tls_open";
 
 int fallback_parse(const char *spec, unsigned *mask, char *bad, size_t badlen)
 {

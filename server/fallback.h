@@ -20,6 +20,7 @@ enum fallback_bit {
 	FB_DIOALIGN = 1u << 5,      /* statx without STATX_DIOALIGN */
 	FB_KTLS = 1u << 6,          /* no kernel TLS: HTTPS encrypted in user space */
 	FB_TLS_SEAL = 1u << 7,      /* user-space records written by OpenSSL, not stls */
+	FB_TLS_OPEN = 1u << 8,      /* TLS 1.3 records read by SSL_read, not opened by stls */
 };
 
 /* Every accepted name, comma-separated, for --help and errors. */

@@ -303,6 +303,7 @@ static char hsts_line[64];
 
 static bool ktls_disabled; /* RINGSERVE_DISABLE=ktls */
 static bool tls_seal_disabled; /* RINGSERVE_DISABLE=tls_seal */
+static bool tls_open_disabled; /* RINGSERVE_DISABLE=tls_open */
 static char ktls_line[192];  /* the probe's result, for the startup line */
 
 /* kTLS needs the kernel's tls module, listed as an upper layer protocol
@@ -371,6 +372,13 @@ static int setup_tls(struct server *srv, const struct config *cfg)
 		size_t l = strlen(ktls_line);
 		snprintf(ktls_line + l, sizeof(ktls_line) - l, "; %s records sealed by ringserve",
 			 kernel ? "other" : "user-space");
+	}
+	/* TLS 1.3 read keys come only through the key log (stls.h). */
+	tls_set_open(!tls_open_disabled);
+	if (!tls_open_disabled) {
+		tls_opts.keylog = tls_keylog;
+		size_t l = strlen(ktls_line);
+		snprintf(ktls_line + l, sizeof(ktls_line) - l, "; TLS 1.3 records opened by ringserve");
 	}
 	if (tlsctx_load(&tls_opts, &set, err, sizeof(err), warn, sizeof(warn))) {
 		fprintf(stderr, "ringserve: --tls-cert/--tls-key: %s\n", err);
@@ -518,6 +526,7 @@ static int apply_disable(unsigned *disabled)
 	resid_init(!(*disabled & FB_CACHESTAT));
 	ktls_disabled = (*disabled & FB_KTLS) != 0;
 	tls_seal_disabled = (*disabled & FB_TLS_SEAL) != 0;
+	tls_open_disabled = (*disabled & FB_TLS_OPEN) != 0;
 	direct_init(!(*disabled & FB_DIOALIGN));
 	return 0;
 }

@@ -108,6 +108,9 @@ static const struct plain {
 	{ "tls_sealed_total",
 	  "HTTPS connections whose records ringserve seals itself after the handshake (no kTLS).",
 	  OFF(tls_sealed) },
+	{ "tls_opened_total",
+	  "TLS 1.3 connections whose records ringserve opens itself after the handshake.",
+	  OFF(tls_opened) },
 };
 
 /* A counter family with one label taking the values names[0..count). */

@@ -51,6 +51,7 @@ struct stats {
 	stat_t tls_ktls;           /* connections whose TX the kernel took over (kTLS) */
 	stat_t tls_ktls_failed;    /* the kernel refused the keys OpenSSL had handed over: closed */
 	stat_t tls_sealed;         /* connections whose records we seal (stls: no kTLS for them) */
+	stat_t tls_opened;         /* TLS 1.3 connections whose records we open (stls) */
 };
 
 /* Single writer: a load and a store, no read-modify-write. */

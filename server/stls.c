@@ -8,17 +8,20 @@
 #include <string.h>
 
 #include <linux/tls.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/kdf.h>
 
-#define TAG_LEN 16
-#define HDR_LEN 5
+#define TAG_LEN STLS_TAG_LEN
+#define HDR_LEN STLS_HDR_LEN
 #define EXPLICIT_LEN 8 /* TLS 1.2 AES-GCM's nonce_explicit */
 
 static uint64_t next_id = 1; /* per process; keys are made on worker threads */
 
-int stls_engine_init(struct stls_engine *e)
+int stls_engine_init(struct stls_engine *e, bool decrypt)
 {
 	memset(e, 0, sizeof(*e));
+	e->decrypt = decrypt;
 	e->ctx = EVP_CIPHER_CTX_new();
 	e->aes128 = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
 	e->aes256 = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
@@ -97,6 +100,61 @@ int stls_key_from_info(struct stls_key *k, const void *info)
 	return 0;
 }
 
+/* HKDF-Expand-Label(secret, label, "", len) of RFC 8446 §7.1. */
+static int expand_label(const char *md, const unsigned char *secret, size_t slen,
+			const char *label, unsigned char *out, size_t len)
+{
+	unsigned char info[2 + 1 + 6 + 16 + 1];
+	size_t ll = strlen(label), n = 0;
+	int ok = 0;
+
+	info[n++] = (unsigned char)(len >> 8);
+	info[n++] = (unsigned char)len;
+	info[n++] = (unsigned char)(6 + ll);
+	memcpy(info + n, "tls13 ", 6);
+	memcpy(info + n + 6, label, ll);
+	n += 6 + ll;
+	info[n++] = 0; /* an empty context */
+	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+	EVP_KDF_CTX *kc = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+	int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY;
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode),
+		OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)md, 0),
+		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)secret, slen),
+		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, n),
+		OSSL_PARAM_construct_end(),
+	};
+	if (kc && EVP_KDF_derive(kc, out, len, params) > 0)
+		ok = 1;
+	EVP_KDF_CTX_free(kc);
+	EVP_KDF_free(kdf);
+	return ok ? 0 : -EINVAL;
+}
+
+int stls_key_from_secret(struct stls_key *k, unsigned cipher, const unsigned char *secret,
+			 size_t slen)
+{
+	bool sha384 = cipher == KTLS_AES256GCM;
+	size_t klen = cipher == KTLS_AES128GCM ? 16 : 32;
+
+	memset(k, 0, sizeof(*k));
+	if ((cipher != KTLS_AES128GCM && cipher != KTLS_AES256GCM &&
+	     cipher != KTLS_CHACHA20POLY1305) || slen != (sha384 ? 48u : 32u))
+		return -EINVAL;
+	const char *md = sha384 ? "SHA384" : "SHA256";
+	if (expand_label(md, secret, slen, "key", k->key, klen) < 0 ||
+	    expand_label(md, secret, slen, "iv", k->iv, sizeof(k->iv)) < 0) {
+		stls_key_clear(k);
+		return -EINVAL;
+	}
+	k->tls13 = 1;
+	k->cipher = (uint8_t)cipher;
+	k->key_len = (uint8_t)klen;
+	k->id = __atomic_fetch_add(&next_id, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
 void stls_key_clear(struct stls_key *k)
 {
 	OPENSSL_cleanse(k, sizeof(*k));
@@ -120,6 +178,37 @@ static const EVP_CIPHER *cipher_of(const struct stls_engine *e, const struct stl
 	return k->key_len == 16 ? e->aes128 : e->aes256;
 }
 
+static void make_nonce(const struct stls_key *k, const unsigned char *seq, unsigned char *nonce)
+{
+	memcpy(nonce, k->iv, 12);
+	if (explicit_nonce(k))
+		memcpy(nonce + 4, seq, 8);
+	else
+		for (int i = 0; i < 8; i++)
+			nonce[4 + i] ^= seq[i];
+}
+
+/* Key e for k (once per run of records for one connection) with this
+ * record's nonce. The cipher is named only when it changes: naming it
+ * again would make OpenSSL free and rebuild the whole context. */
+static int load(struct stls_engine *e, const struct stls_key *k, const unsigned char *nonce)
+{
+	const unsigned char *key = e->loaded == k->id ? NULL : k->key;
+	const EVP_CIPHER *cipher = key ? cipher_of(e, k) : NULL;
+
+	if (cipher == e->cipher)
+		cipher = NULL;
+	if (!EVP_CipherInit_ex(e->ctx, cipher, NULL, key, nonce, e->decrypt ? 0 : 1)) {
+		e->loaded = 0;
+		e->cipher = NULL;
+		return -EIO;
+	}
+	e->loaded = k->id;
+	if (cipher)
+		e->cipher = cipher;
+	return 0;
+}
+
 int stls_seal(struct stls_engine *e, struct stls_key *k, unsigned type, const void *p, size_t n,
 	      unsigned char *out, size_t cap)
 {
@@ -130,12 +219,7 @@ int stls_seal(struct stls_engine *e, struct stls_key *k, unsigned type, const vo
 	if (n > STLS_REC_MAX || len > cap)
 		return -ENOSPC;
 	put_be64(seq, k->seq);
-	memcpy(nonce, k->iv, sizeof(nonce));
-	if (explicit_nonce(k))
-		memcpy(nonce + 4, seq, 8);
-	else
-		for (int i = 0; i < 8; i++)
-			nonce[4 + i] ^= seq[i];
+	make_nonce(k, seq, nonce);
 	/* Header: TLS 1.3 hides the type (opaque_type 23); both say 0x0303. */
 	unsigned char *h = out, *body = out + HDR_LEN;
 	size_t frag = len - HDR_LEN;
@@ -161,11 +245,8 @@ int stls_seal(struct stls_engine *e, struct stls_key *k, unsigned type, const vo
 		memcpy(body, seq, EXPLICIT_LEN);
 		body += EXPLICIT_LEN;
 	}
-	/* The key is set once per run of records for one connection. */
-	const unsigned char *key = e->loaded == k->id ? NULL : k->key;
-	if (!EVP_EncryptInit_ex(e->ctx, key ? cipher_of(e, k) : NULL, NULL, key, nonce))
+	if (load(e, k, nonce) < 0)
 		goto fail;
-	e->loaded = k->id;
 	if (!EVP_EncryptUpdate(e->ctx, NULL, &outl, aad, (int)aad_len) ||
 	    !EVP_EncryptUpdate(e->ctx, body, &outl, p, (int)n))
 		goto fail;
@@ -185,5 +266,59 @@ int stls_seal(struct stls_engine *e, struct stls_key *k, unsigned type, const vo
 	return (int)len;
 fail:
 	e->loaded = 0;
+	e->cipher = NULL;
 	return -EIO;
+}
+
+int stls_open_begin(struct stls_engine *e, struct stls_key *k, const unsigned char *hdr)
+{
+	unsigned char nonce[12], seq[8];
+	int outl;
+
+	put_be64(seq, k->seq);
+	make_nonce(k, seq, nonce);
+	if (load(e, k, nonce) < 0)
+		return -EIO;
+	/* RFC 8446 §5.2: the additional data is the record header. */
+	if (!EVP_DecryptUpdate(e->ctx, NULL, &outl, hdr, HDR_LEN)) {
+		e->loaded = 0;
+		return -EIO;
+	}
+	return 0;
+}
+
+int stls_open_update(struct stls_engine *e, const void *in, void *out, size_t n)
+{
+	int outl;
+
+	if (!EVP_DecryptUpdate(e->ctx, out, &outl, in, (int)n) || (size_t)outl != n) {
+		e->loaded = 0;
+		return -EIO;
+	}
+	return 0;
+}
+
+int stls_open_final(struct stls_engine *e, struct stls_key *k, const unsigned char *tag)
+{
+	unsigned char end[16];
+	int outl;
+
+	if (!EVP_CIPHER_CTX_ctrl(e->ctx, EVP_CTRL_AEAD_SET_TAG, TAG_LEN, (void *)tag)) {
+		e->loaded = 0;
+		return -EIO;
+	}
+	if (EVP_DecryptFinal_ex(e->ctx, end, &outl) <= 0)
+		return -EBADMSG;
+	k->seq++;
+	return 0;
+}
+
+int stls_inner(const unsigned char *p, size_t n, unsigned *type)
+{
+	while (n && p[n - 1] == 0)
+		n--;
+	if (!n)
+		return -EBADMSG;
+	*type = p[n - 1];
+	return (int)(n - 1);
 }

@@ -14,16 +14,29 @@
  * Records are RFC 8446 §5.2 (TLS 1.3: outer type 23, the real type after
  * the data, nonce = IV xor sequence) or RFC 5288 / RFC 7905 (TLS 1.2:
  * AES-GCM with an explicit nonce, here the sequence number; ChaCha20-Poly1305
- * with IV xor sequence). Reading stays in OpenSSL, with its own keys. */
+ * with IV xor sequence).
+ *
+ * Reading, TLS 1.3 only: OpenSSL 3.0 offers no read keys for TLS 1.3
+ * (kTLS RX is 1.2-only there), so tls.c takes the client's application
+ * traffic secret from the key log callback, stls_key_from_secret derives
+ * the key and IV (RFC 8446 §7.3), and the records after the handshake are
+ * opened here, straight from the receive buffers into the HTTP input
+ * buffer: SSL_read would copy each record into a record buffer it
+ * allocates and frees per record, decrypt, and copy the plaintext out. */
 #ifndef RS_STLS_H
 #define RS_STLS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <openssl/evp.h>
 
 #define STLS_REC_MAX 16384 /* plaintext bytes in one record */
+#define STLS_HDR_LEN 5
+#define STLS_TAG_LEN 16
+/* TLS 1.3's limit on a record's encrypted fragment (RFC 8446 §5.2). */
+#define STLS_CIPHERTEXT_MAX (STLS_REC_MAX + 256)
 
 /* A connection's write keys: from OpenSSL's crypto info, then the sequence
  * number of the next record. */
@@ -43,15 +56,23 @@ struct stls_engine {
 	EVP_CIPHER_CTX *ctx;
 	EVP_CIPHER *aes128, *aes256, *chacha;
 	uint64_t loaded;     /* id of the key in ctx, 0: none */
+	const EVP_CIPHER *cipher; /* the cipher ctx was set up with, NULL: none */
+	bool decrypt;        /* an engine opens or seals, never both */
 };
 
-/* 0 or -ENOMEM. */
-int stls_engine_init(struct stls_engine *e);
+/* 0 or -ENOMEM. decrypt: an engine for stls_open_*. */
+int stls_engine_init(struct stls_engine *e, bool decrypt);
 void stls_engine_free(struct stls_engine *e);
 
 /* The key from a linux/tls.h crypto info of a cipher we seal (ktls.h
  * names them): 0, or -EINVAL. */
 int stls_key_from_info(struct stls_key *k, const void *info);
+
+/* A TLS 1.3 read key from a traffic secret of slen bytes (the hash's
+ * size): cipher is a KTLS_* bit, the hash SHA-384 for AES-256-GCM and
+ * SHA-256 otherwise; the sequence number starts at 0. 0 or -EINVAL. */
+int stls_key_from_secret(struct stls_key *k, unsigned cipher, const unsigned char *secret,
+			 size_t slen);
 
 /* Forget the key material (the connection ends). */
 void stls_key_clear(struct stls_key *k);
@@ -64,5 +85,20 @@ size_t stls_overhead(const struct stls_key *k);
  * failed). The key's sequence number advances on success only. */
 int stls_seal(struct stls_engine *e, struct stls_key *k, unsigned type, const void *p, size_t n,
 	      unsigned char *out, size_t cap);
+
+/* Open one TLS 1.3 record of the key k: begin with its header (type 23,
+ * 0x0303, the fragment's length, checked by the caller), then the
+ * fragment's ciphertext (its length less the tag) in as many pieces as it
+ * comes in, decrypted to out (in == out allowed), then the tag. Final
+ * returns 0 when the record is authentic (its sequence number advances),
+ * -EBADMSG when not; the others 0 or -EIO. */
+int stls_open_begin(struct stls_engine *e, struct stls_key *k, const unsigned char *hdr);
+int stls_open_update(struct stls_engine *e, const void *in, void *out, size_t n);
+int stls_open_final(struct stls_engine *e, struct stls_key *k, const unsigned char *tag);
+
+/* The inner plaintext of p[0..n): its content type in *type, its length
+ * without the type and the zero padding returned; -EBADMSG if it is all
+ * zeros (RFC 8446 §5.4). */
+int stls_inner(const unsigned char *p, size_t n, unsigned *type);
 
 #endif

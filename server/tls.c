@@ -180,6 +180,7 @@ static int bio_read(BIO *b, char *out, int n)
 static int ktls_apply(struct tls_conn *t);
 static unsigned ktls_ciphers; /* set once before the workers start */
 static bool seal_records = true;
+static bool open_records = true;
 
 void tls_set_ktls(unsigned ciphers)
 {
@@ -189,6 +190,67 @@ void tls_set_ktls(unsigned ciphers)
 void tls_set_seal(bool on)
 {
 	seal_records = on;
+}
+
+void tls_set_open(bool on)
+{
+	open_records = on;
+}
+
+/* The KTLS_* bit of a TLS 1.3 suite, 0 for any other. */
+static unsigned suite_cipher(const SSL_CIPHER *sc)
+{
+	switch (sc ? SSL_CIPHER_get_protocol_id(sc) : 0) {
+	case 0x1301:
+		return KTLS_AES128GCM;
+	case 0x1302:
+		return KTLS_AES256GCM;
+	case 0x1303:
+		return KTLS_CHACHA20POLY1305;
+	default:
+		return 0;
+	}
+}
+
+static int unhex(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* "CLIENT_TRAFFIC_SECRET_0 <client random> <secret>", both in hex (the
+ * NSS key log format): the client's first application key, derived
+ * before its Finished arrives. Every other line is ignored. */
+void tls_keylog(const SSL *ssl, const char *line)
+{
+	static const char tag[] = "CLIENT_TRAFFIC_SECRET_0 ";
+	struct tls_conn *t = SSL_get_app_data(ssl);
+	unsigned char secret[48];
+	size_t n = 0;
+
+	if (!t || !open_records || strncmp(line, tag, sizeof(tag) - 1) != 0)
+		return;
+	const char *p = strchr(line + sizeof(tag) - 1, ' ');
+	if (!p)
+		return;
+	for (p++; p[0] && p[1] && n < sizeof(secret); p += 2) {
+		int hi = unhex(p[0]), lo = unhex(p[1]);
+		if (hi < 0 || lo < 0)
+			return;
+		secret[n++] = (unsigned char)(hi << 4 | lo);
+	}
+	const SSL_CIPHER *sc = SSL_get_pending_cipher(ssl);
+	if (!sc)
+		sc = SSL_get_current_cipher(ssl);
+	if (*p == 0 && SSL_version(ssl) == TLS1_3_VERSION &&
+	    stls_key_from_secret(&t->open, suite_cipher(sc), secret, n) == 0)
+		t->flags |= TLS_OPEN_KEY;
+	OPENSSL_cleanse(secret, sizeof(secret));
 }
 
 /* OpenSSL's new write keys for the kernel (BIO_CTRL_SET_KTLS, after the
@@ -287,6 +349,7 @@ int tls_attach(struct worker *w, struct conn *c)
 	}
 	BIO_set_data(b, t);
 	SSL_set_bio(t->ssl, b, b);
+	SSL_set_app_data(t->ssl, t); /* for tls_keylog */
 	SSL_set_accept_state(t->ssl);
 	SSL_set_mode(t->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	c->tls = t;
@@ -334,6 +397,8 @@ void tls_detach(struct worker *w, struct conn *c)
 		OPENSSL_cleanse(t->k->info, sizeof(t->k->info)); /* keys never applied */
 	if (t->flags & TLS_SEAL)
 		stls_key_clear(&t->seal);
+	if (t->flags & TLS_OPEN_KEY)
+		stls_key_clear(&t->open);
 	SSL_free(t->ssl); /* the BIO with it; OpenSSL's buffers are released */
 	t->ssl = NULL;
 	if (t->tbuf >= 0)
@@ -804,6 +869,19 @@ static void established(struct worker *w, struct conn *c)
 	stat_add(&w->st.tls_handshakes, 1);
 	if (SSL_session_reused(t->ssl))
 		stat_add(&w->st.tls_resumed, 1);
+	/* TLS 1.3 reading moves to stls when OpenSSL has read exactly the
+	 * handshake (it reads a record at a time: no read-ahead) and the
+	 * records wait in provided buffers (without them the ciphertext area
+	 * is smaller than a record). The client's next record is then its
+	 * first under the key from tls_keylog, sequence number 0. */
+	if ((t->flags & TLS_OPEN_KEY) && w->pbufs.active && !SSL_has_pending(t->ssl) &&
+	    SSL_version(t->ssl) == TLS1_3_VERSION) {
+		t->flags |= TLS_OPEN;
+		stat_add(&w->st.tls_opened, 1);
+	} else if (t->flags & TLS_OPEN_KEY) {
+		t->flags &= ~(uint32_t)TLS_OPEN_KEY;
+		stls_key_clear(&t->open);
+	}
 }
 
 int tls_handshake(struct worker *w, struct conn *c)
@@ -855,11 +933,155 @@ int tls_handshake(struct worker *w, struct conn *c)
 	return -1;
 }
 
+/* The length of the record whose header is h (a TLS 1.3 record after the
+ * handshake: type 23, 0x0303, a tag and a type byte at least), or -1. */
+static int record_len(const unsigned char *h)
+{
+	size_t len = (size_t)h[3] << 8 | h[4];
+
+	if (h[0] != KTLS_REC_DATA || h[1] != 3 || h[2] != 3 || len < STLS_TAG_LEN + 1 ||
+	    len > STLS_CIPHERTEXT_MAX)
+		return -1;
+	return (int)len;
+}
+
+/* n held bytes from off on, across buffers; false if fewer are held. */
+static bool held_copy(const struct worker *w, const struct conn *c, size_t off, unsigned char *dst,
+		      size_t n)
+{
+	while (n) {
+		const unsigned char *p;
+		size_t k = conn_held_at(w, c, off, &p);
+		if (!k)
+			return false;
+		k = k < n ? k : n;
+		memcpy(dst, p, k);
+		dst += k;
+		off += k;
+		n -= k;
+	}
+	return true;
+}
+
+bool tls_needs_input(const struct worker *w, const struct conn *c)
+{
+	unsigned char h[STLS_HDR_LEN];
+
+	if (!c->tls || !(c->tls->flags & TLS_OPEN) || (c->tls->flags & TLS_FAILED))
+		return false;
+	if (!held_copy(w, c, 0, h, sizeof(h)))
+		return true;
+	int len = record_len(h);
+	return len >= 0 && conn_held_bytes(w, c) < STLS_HDR_LEN + (size_t)len;
+}
+
+/* A fatal alert of ours (RFC 8446 §6.2) before the close, when we seal. */
+static void open_fail(struct worker *w, struct conn *c, unsigned char desc)
+{
+	struct tls_conn *t = T(c);
+	const unsigned char alert[2] = { 2, desc };
+
+	if ((t->flags & TLS_SEAL) && get_tbuf(w, t)) {
+		int r = stls_seal(&w->stls, &t->seal, KTLS_REC_ALERT, alert, sizeof(alert),
+				  (unsigned char *)rbuf_addr(&w->tbufs, t->tbuf) + t->out_len,
+				  w->tbufs.size - t->out_len);
+		if (r > 0) {
+			t->out_len += (uint32_t)r;
+			t->cwritten += (uint64_t)r;
+		}
+	}
+	t->flags |= TLS_FAILED;
+}
+
+/* stls: whole records from the held buffers, decrypted straight into dst
+ * when it has room for all of a record's plaintext (else 0: the parser
+ * makes room first). Bytes, 0 for none yet, -1 at the end (close_notify)
+ * or on a broken record. */
+static int open_read(struct worker *w, struct conn *c, char *dst, size_t room)
+{
+	struct tls_conn *t = T(c);
+	unsigned char h[STLS_HDR_LEN], tag[STLS_TAG_LEN];
+
+	for (;;) {
+		if (!held_copy(w, c, 0, h, sizeof(h)))
+			goto short_input;
+		int len = record_len(h);
+		if (len < 0) {
+			open_fail(w, c, 50); /* decode_error */
+			return -1;
+		}
+		size_t clen = (size_t)len - STLS_TAG_LEN, off = STLS_HDR_LEN;
+		if (conn_held_bytes(w, c) < STLS_HDR_LEN + (size_t)len)
+			goto short_input;
+		if (room < clen)
+			return 0;
+		if (stls_open_begin(&w->stls_rx, &t->open, h) < 0)
+			goto broken;
+		while (off < STLS_HDR_LEN + clen) {
+			const unsigned char *p;
+			size_t k = conn_held_at(w, c, off, &p);
+			if (k > STLS_HDR_LEN + clen - off)
+				k = STLS_HDR_LEN + clen - off;
+			if (stls_open_update(&w->stls_rx, p, dst + off - STLS_HDR_LEN, k) < 0)
+				goto broken;
+			off += k;
+		}
+		held_copy(w, c, off, tag, sizeof(tag));
+		if (stls_open_final(&w->stls_rx, &t->open, tag) < 0) {
+			open_fail(w, c, 20); /* bad_record_mac */
+			return -1;
+		}
+		conn_held_take(w, c, NULL, STLS_HDR_LEN + (size_t)len);
+		unsigned type;
+		int n = stls_inner((unsigned char *)dst, clen, &type);
+		if (n < 0) {
+			open_fail(w, c, 10); /* unexpected_message */
+			return -1;
+		}
+		if (type == KTLS_REC_DATA && n > 0)
+			return n;
+		if (type == KTLS_REC_DATA)
+			continue; /* an empty record: allowed */
+		if (type == KTLS_REC_ALERT && n == 2 && dst[1] == 0) {
+			/* close_notify: the end of input, answered with ours. */
+			if (!(t->flags & TLS_NOTIFIED)) {
+				t->flags |= TLS_NOTIFIED;
+				if (SSL_shutdown(t->ssl) < 0)
+					ERR_clear_error();
+			}
+			return -1;
+		}
+		/* Another alert ends the connection; a post-handshake message
+		 * (a KeyUpdate: a new read key) is not followed. */
+		if (type == KTLS_REC_ALERT)
+			t->flags |= TLS_FAILED;
+		else
+			open_fail(w, c, 10); /* unexpected_message */
+		return -1;
+	}
+short_input:
+	if (!(c->flags & CF_EOF))
+		return 0;
+	t->flags |= TLS_FAILED; /* the client left mid-record */
+	return -1;
+broken:
+	t->flags |= TLS_FAILED;
+	return -1;
+}
+
 int tls_read(struct worker *w, struct conn *c, char *dst, size_t room)
 {
 	struct tls_conn *t = T(c);
 
 	if (t->flags & (TLS_FAILED | TLS_WAIT_TBUF))
+		return 0;
+	if (t->flags & TLS_OPEN)
+		return open_read(w, c, dst, room);
+	/* Nothing received and nothing decrypted left over: SSL_read could
+	 * only say "want read", after allocating and freeing its record
+	 * buffer (SSL_MODE_RELEASE_BUFFERS) and queueing an error. */
+	unsigned char b;
+	if (!SSL_has_pending(t->ssl) && !conn_held_peek(w, c, &b, 1) && !(c->flags & CF_EOF))
 		return 0;
 	int r = SSL_read(t->ssl, dst, room > INT32_MAX ? INT32_MAX : (int)room);
 	if (r > 0)

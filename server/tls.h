@@ -71,7 +71,14 @@ enum tls_flag {
 	TLS_KTLS_WAIT = 1u << 11,  /* established; HTTP waits until the switch is out */
 	TLS_MORE_NEXT = 1u << 12,  /* the next queued send is followed by more (kTLS) */
 	TLS_SEAL = 1u << 13,       /* OpenSSL handed over the write keys to us: stls seals */
+	TLS_OPEN_KEY = 1u << 14,   /* the client's TLS 1.3 traffic key is in `open` */
+	TLS_OPEN = 1u << 15,       /* ... and stls opens its records: no more SSL_read */
 };
+
+/* HTTPS input buffers have room for a whole record's plaintext after the
+ * largest unfinished head: stls opens a record only into room for all of
+ * it, and the parser makes room only by finishing heads. */
+#define TLS_IN_MIN (STLS_CIPHERTEXT_MAX + 1024)
 
 #define TLS_RECS 8 /* kTLS: plaintext records waiting in the tbuf */
 
@@ -122,6 +129,7 @@ struct tls_conn {
 	struct tls_ktls *k;         /* from OpenSSL's offer of the keys on; else NULL */
 	uint8_t ctrl_type;          /* kTLS or stls: the next BIO write is a record of this type (0: data) */
 	struct stls_key seal;       /* TLS_SEAL: the write keys */
+	struct stls_key open;       /* TLS_OPEN_KEY: the client's (TLS 1.3) */
 };
 
 /* Without provided buffer rings (RINGSERVE_DISABLE=pbuf_ring, a tight
@@ -137,6 +145,15 @@ void tls_set_ktls(unsigned ciphers);
 /* Whether OpenSSL's write keys are taken for stls where the kernel cannot
  * have them (default on; RINGSERVE_DISABLE=tls_seal turns it off). */
 void tls_set_seal(bool on);
+/* Whether TLS 1.3 records are opened by stls (default on;
+ * RINGSERVE_DISABLE=tls_open leaves reading to SSL_read). */
+void tls_set_open(bool on);
+/* The key log callback (tlsctx_opts.keylog) that takes the client's
+ * TLS 1.3 application traffic secret for stls. */
+void tls_keylog(const SSL *ssl, const char *line);
+/* stls opens c's records and the held bytes are not yet a whole record:
+ * the receive goes on while they are held. */
+bool tls_needs_input(const struct worker *w, const struct conn *c);
 
 /* A connection accepted on an HTTPS listener: its SSL. 0 or -errno. */
 int tls_attach(struct worker *w, struct conn *c);

@@ -242,6 +242,8 @@ static SSL_CTX *make_ctx(const struct tlsctx_opts *o, const struct tlsctx_pair *
 	SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_cb);
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_cb, NULL);
 	SSL_CTX_set_tlsext_servername_callback(ctx, sni_cb);
+	if (o->keylog)
+		SSL_CTX_set_keylog_callback(ctx, o->keylog);
 	return ctx;
 fail:
 	SSL_CTX_free(ctx);

@@ -27,6 +27,7 @@ struct tlsctx_opts {
 	unsigned npairs;
 	int min_version;  /* TLS1_2_VERSION or TLS1_3_VERSION */
 	bool ktls;        /* ask OpenSSL to hand the keys to the kernel */
+	SSL_CTX_keylog_cb_func keylog; /* every context's key log callback, or NULL */
 };
 
 struct tlsctx_set; /* immutable once loaded; reference-counted */

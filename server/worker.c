@@ -349,6 +349,8 @@ static int alloc_conns(struct worker *w)
 	/* One byte more than the largest head: the parser can only call a
 	 * head too large once it sees the byte past the limit. */
 	w->in_size = (w->cfg->max_header_size + 1 + 1023) & ~(size_t)1023;
+	if (w->srv->tls)
+		w->in_size += (TLS_IN_MIN + 1023) & ~(size_t)1023;
 	w->in_arena = mmap(NULL, (size_t)n * w->in_size, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (w->in_arena == MAP_FAILED)
@@ -432,7 +434,9 @@ static int setup(struct worker *w)
 		if (!w->tlsc || !w->tlsk)
 			FAIL("allocating TLS connection state");
 		w->tls_hs_budget = cfg->tls_hs_per_turn;
-		ret = stls_engine_init(&w->stls);
+		ret = stls_engine_init(&w->stls, false);
+		if (!ret)
+			ret = stls_engine_init(&w->stls_rx, true);
 		if (ret)
 			FAIL("allocating the TLS record cipher");
 	}
@@ -507,6 +511,7 @@ static void teardown(struct worker *w)
 	rbuf_free(&w->tbufs);
 	free(w->tlsc);
 	stls_engine_free(&w->stls);
+	stls_engine_free(&w->stls_rx);
 	free(w->tlsk);
 	if (w->tls_cin)
 		munmap(w->tls_cin, (size_t)w->nconns * w->in_size);

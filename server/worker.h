@@ -283,6 +283,7 @@ struct worker {
 	/* HTTPS (tls.c) */
 	struct rbuf_pool tbufs;  /* ciphertext send buffers, taken while a connection sends */
 	struct stls_engine stls; /* seals the records of HTTPS connections without kTLS */
+	struct stls_engine stls_rx; /* opens TLS 1.3 records (tls.c takes the read keys) */
 	struct tls_conn *tlsc;   /* per connection, used by those on HTTPS listeners */
 	struct tls_ktls *tlsk;   /* per connection, used by those whose keys went to the kernel */
 	struct tls_conn *tls_tbuf_wait, *tls_hs_wait; /* waiting for a tbuf / a turn */

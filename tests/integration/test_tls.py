@@ -307,12 +307,16 @@ def test_sealed_records():
     # path, keep-alive across them (one curl, one connection), exact bytes.
     paths = ("/small.txt", "/rec/over.bin", "/big.bin", "/small.txt")
     want = b"".join(files[p[1:]] for p in paths)
-    for disable, sealed in (("", True), ("tls_seal", False)):
+    # Reading TLS 1.3 moves to stls too (RINGSERVE_DISABLE=tls_open: no).
+    for disable in ("", "tls_seal", "tls_open"):
+        sealed, opened = disable != "tls_seal", disable != "tls_open"
         mport = free_port()
         s = TLSServer(["--cache-file-size", "64K", "--metrics", "127.0.0.1:%d" % mport],
                       env=dict(os.environ, RINGSERVE_DISABLE=disable))
         line = s.stderr_text()
         check(("records sealed by ringserve" in line) == sealed, "startup line: %s" % line[:600])
+        check(("TLS 1.3 records opened by ringserve" in line) == opened,
+              "startup line: %s" % line[:600])
         for what, opts in CIPHER_CASES:
             # curl() puts its own URL last: the others go first, in order.
             urls = ["https://localhost:%d%s" % (s.tport, p) for p in paths[:-1]]
@@ -321,7 +325,120 @@ def test_sealed_records():
                   % (what, "sealed" if sealed else "OpenSSL", rc, len(out), len(want), err))
         n = metrics_sum(mport, "tls_sealed_total")
         check(n == (len(CIPHER_CASES) if sealed else 0), "tls_sealed_total %d" % n)
+        n = metrics_sum(mport, "tls_opened_total")
+        check(n == (3 if opened else 0), "tls_opened_total %d (the three TLS 1.3 cases)" % n)
         s.stop()
+
+
+class RawTLS:
+    """A TLS 1.3 client over memory BIOs: the test decides how the
+    records' bytes go out (in pieces, changed)."""
+
+    def __init__(self, srv):
+        ctx = ssl.create_default_context(cafile=CA)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+        self.sock = socket.create_connection(("127.0.0.1", srv.tport), timeout=TMO)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.inc, self.out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.obj = ctx.wrap_bio(self.inc, self.out, server_hostname="localhost")
+        while True:
+            try:
+                self.obj.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                self.flush()
+                self.feed()
+        self.flush()
+
+    def flush(self):
+        self.sock.sendall(self.out.read())
+
+    def feed(self):
+        d = self.sock.recv(65536)
+        if not d:
+            self.inc.write_eof()
+        self.inc.write(d)
+        return d
+
+    def record(self, data):
+        """The bytes of data as one record, not sent."""
+        self.obj.write(data)
+        return self.out.read()
+
+    def read_until(self, n):
+        """At least n plaintext bytes (fewer at the end)."""
+        got = b""
+        while len(got) < n:
+            try:
+                d = self.obj.read(65536)
+                if not d:
+                    break
+                got += d
+            except ssl.SSLWantReadError:
+                if not self.feed():
+                    break
+        return got
+
+
+def test_opened_records():
+    # stls opens the client's TLS 1.3 records from the receive buffers.
+    mport = free_port()
+    s = TLSServer(["--metrics", "127.0.0.1:%d" % mport])
+    small = files["small.txt"]
+    one = b"GET /small.txt HTTP/1.1\r\nHost: localhost\r\nX-Pad: %s\r\n\r\n"
+    # 40 requests in one 16,000-byte record (more than a head may be),
+    # sent 40 bytes at a time: about 400 receive buffers if they were
+    # all held, more than a connection may pin; every answer comes back.
+    reqs = b"".join(one % (b"p" * (400 - len(one % b""))) for _ in range(40))
+    check(len(reqs) == 16000, "request bytes %d" % len(reqs))
+    c = RawTLS(s)
+    rec = c.record(reqs)
+    check(len(rec) == 16000 + 22, "one record: %d bytes" % len(rec))
+    for i in range(0, len(rec), 40):
+        c.sock.sendall(rec[i:i + 40])
+        time.sleep(0.001)
+    r = parse_responses(c.read_until(40 * (len(small) + 150)))
+    check(len(r) >= 40 and all(x[0] == 200 and x[2] == small for x in r[:40]),
+          "pieces of one record: %d responses" % len(r))
+    # The connection goes on: one more request, in a record of its own.
+    c.sock.sendall(c.record(b"GET /dir/a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n"))
+    r = parse_responses(c.read_until(len(files["dir/a.txt"]) + 100))
+    check(r and r[0][0] == 200 and r[0][2] == files["dir/a.txt"], "after the pieces: %r" % r[:1])
+    # Our close_notify: answered with the server's, then the end.
+    try:
+        c.obj.unwrap()
+    except ssl.SSLWantReadError:
+        pass
+    c.flush()
+    done = False
+    for _ in range(50):
+        try:
+            c.obj.unwrap()
+            done = True
+            break
+        except ssl.SSLWantReadError:
+            if not c.feed():
+                break
+    check(done, "no close_notify in answer to ours")
+    c.sock.close()
+    # A changed byte of ciphertext: a bad_record_mac alert, then the close.
+    c = RawTLS(s)
+    rec = bytearray(c.record(b"GET /small.txt HTTP/1.1\r\nHost: localhost\r\n\r\n"))
+    rec[10] ^= 0x40
+    c.sock.sendall(bytes(rec))
+    err = ""
+    try:
+        c.read_until(1)
+    except ssl.SSLError as e:
+        err = str(e)
+    check("bad record mac" in err.lower(), "tampered record: %r" % err)
+    c.sock.close()
+    # Both RawTLS connections were read by stls; a TLS 1.2 one is not.
+    rc, out, err = curl(s, "/small.txt", "--tlsv1.2", "--tls-max", "1.2")
+    check(rc == 0 and out == small, "TLS 1.2 read by OpenSSL: rc %d %s" % (rc, err))
+    n = metrics_sum(mport, "tls_opened_total")
+    check(n == 2, "tls_opened_total %d, want 2" % n)
+    s.stop()
 
 
 def test_close_notify():
@@ -622,6 +739,6 @@ def test_log_and_metrics():
 run_timed([test_curl_bytes, test_curl_range_head_keepalive, test_direct_path, test_no_buffer_ring,
            test_versions,
            test_alpn, test_sni, test_resumption, test_pipelined, test_cached_record_sizes,
-           test_sealed_records, test_close_notify,
+           test_sealed_records, test_opened_records, test_close_notify,
            test_bad_input, test_many_handshakes, test_limit_rate, test_reload,
            test_redirect_hsts, test_site_rules, test_https_only, test_options, test_log_and_metrics])

@@ -44,7 +44,8 @@ int main(void)
 	CHECK(parse_ok("cachestat,defer_taskrun,cachestat") == (FB_CACHESTAT | FB_DEFER_TASKRUN));
 	CHECK(parse_ok("ktls") == FB_KTLS);
 	CHECK(parse_ok("tls_seal") == FB_TLS_SEAL);
-	CHECK(parse_ok(fallback_names) == 0xff);
+	CHECK(parse_ok("tls_open") == FB_TLS_OPEN);
+	CHECK(parse_ok(fallback_names) == 0x1ff);
 
 	CHECK(strcmp(parse_bad("bogus"), "bogus") == 0);
 	CHECK(strcmp(parse_bad("cachestat,bogus"), "bogus") == 0);

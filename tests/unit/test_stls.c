@@ -1,6 +1,8 @@
 /* stls: records sealed from linux/tls.h crypto infos open with an
  * independent reading of RFC 8446 §5.2 / RFC 5288 / RFC 7905 (EVP decrypt
- * here), for every cipher and version; sequence numbers advance; bounds. */
+ * here), for every cipher and version; sequence numbers advance; bounds.
+ * Opening (TLS 1.3): keys from a traffic secret (RFC 8448's vector),
+ * records in pieces and in place, tampering, replay, padding. */
 #include "stls.h"
 #include "ktls.h"
 
@@ -125,7 +127,7 @@ static void test_round_trips(void)
 	static unsigned char plain[STLS_REC_MAX], rec[STLS_REC_MAX + 64], back[STLS_REC_MAX + 64];
 	struct stls_engine e;
 
-	CHECK(stls_engine_init(&e) == 0);
+	CHECK(stls_engine_init(&e, false) == 0);
 	fill(plain, sizeof(plain), 9);
 	for (unsigned v = 0; v < 2; v++) {
 		for (unsigned ci = 0; ci < 3; ci++) {
@@ -182,10 +184,135 @@ static void test_bad_info(void)
 	CHECK(stls_key_from_info(&k, NULL) == -EINVAL);
 }
 
+/* RFC 8448 §3 (simple 1-RTT): the client's application traffic secret and
+ * the write key and IV derived from it. */
+static void test_secret_rfc8448(void)
+{
+	static const unsigned char secret[32] = {
+		0x9e, 0x40, 0x64, 0x6c, 0xe7, 0x9a, 0x7f, 0x9d, 0xc0, 0x5a, 0xf8, 0x88, 0x9b, 0xce, 0x65, 0x52,
+		0x87, 0x5a, 0xfa, 0x0b, 0x06, 0xdf, 0x00, 0x87, 0xf7, 0x92, 0xeb, 0xb7, 0xc1, 0x75, 0x04, 0xa5,
+	};
+	static const unsigned char key[16] = { 0x17, 0x42, 0x2d, 0xda, 0x59, 0x6e, 0xd5, 0xd9,
+					       0xac, 0xd8, 0x90, 0xe3, 0xc6, 0x3f, 0x50, 0x51 };
+	static const unsigned char iv[12] = { 0x5b, 0x78, 0x92, 0x3d, 0xee, 0x08,
+					      0x57, 0x90, 0x33, 0xe5, 0x23, 0xd9 };
+	struct stls_key k;
+
+	CHECK(stls_key_from_secret(&k, KTLS_AES128GCM, secret, sizeof(secret)) == 0);
+	CHECK(k.tls13 && k.key_len == 16 && k.seq == 0 && k.id != 0);
+	CHECK(memcmp(k.key, key, 16) == 0 && memcmp(k.iv, iv, 12) == 0);
+	/* The secret's length is the suite's hash's (SHA-384 for AES-256). */
+	CHECK(stls_key_from_secret(&k, KTLS_AES256GCM, secret, sizeof(secret)) == -EINVAL);
+	CHECK(stls_key_from_secret(&k, 0, secret, sizeof(secret)) == -EINVAL);
+}
+
+/* Open rec[0..n) (a TLS 1.3 record) with the engine, the ciphertext fed in
+ * pieces of `piece` bytes, in place when out is NULL. Content length, or
+ * a negative errno. */
+static int open_pieces(struct stls_engine *e, struct stls_key *k, unsigned char *rec, size_t n,
+		       size_t piece, unsigned char *out, unsigned *type)
+{
+	size_t clen = n - STLS_HDR_LEN - STLS_TAG_LEN;
+	unsigned char *in = rec + STLS_HDR_LEN, *dst = out ? out : in;
+
+	if (stls_open_begin(e, k, rec) < 0)
+		return -EIO;
+	for (size_t off = 0; off < clen; off += piece) {
+		size_t m = clen - off < piece ? clen - off : piece;
+		if (stls_open_update(e, in + off, dst + off, m) < 0)
+			return -EIO;
+	}
+	int r = stls_open_final(e, k, in + clen);
+	return r < 0 ? r : stls_inner(dst, clen, type);
+}
+
+/* Records sealed by stls_seal open with stls_open_* for every TLS 1.3
+ * cipher, whole or in pieces, in place or not, the sequence advancing;
+ * a changed byte, a replayed record or a wrong key are refused. */
+static void test_open(void)
+{
+	static const unsigned ciphers[] = { TLS_CIPHER_AES_GCM_128, TLS_CIPHER_AES_GCM_256,
+					    TLS_CIPHER_CHACHA20_POLY1305 };
+	static unsigned char plain[STLS_REC_MAX], rec[STLS_REC_MAX + 64], back[STLS_REC_MAX + 64];
+	static const size_t sizes[] = { 0, 1, 100, 4096, STLS_REC_MAX };
+	struct stls_engine se, oe;
+
+	CHECK(stls_engine_init(&se, false) == 0 && stls_engine_init(&oe, true) == 0);
+	fill(plain, sizeof(plain), 5);
+	for (unsigned ci = 0; ci < 3; ci++) {
+		unsigned char info[KTLS_INFO_MAX];
+		make_info(info, TLS_1_3_VERSION, ciphers[ci], 0);
+		struct stls_key sk, ok;
+		CHECK(stls_key_from_info(&sk, info) == 0 && stls_key_from_info(&ok, info) == 0);
+		for (unsigned i = 0; i < 5; i++) {
+			for (unsigned way = 0; way < 3; way++) {
+				int r = stls_seal(&se, &sk, KTLS_REC_DATA, plain, sizes[i], rec, sizeof(rec));
+				CHECK(r > 0);
+				unsigned type = 0;
+				size_t piece = way == 1 ? 7 : sizeof(rec);
+				int n = open_pieces(&oe, &ok, rec, (size_t)r, piece, way == 2 ? NULL : back, &type);
+				const unsigned char *got = way == 2 ? rec + STLS_HDR_LEN : back;
+				CHECK(n == (int)sizes[i] && type == KTLS_REC_DATA &&
+				      memcmp(got, plain, sizes[i]) == 0);
+			}
+		}
+		CHECK(ok.seq == 15 && sk.seq == 15);
+		/* An alert's type comes back. */
+		int r = stls_seal(&se, &sk, KTLS_REC_ALERT, "\1\0", 2, rec, sizeof(rec));
+		unsigned type = 0;
+		CHECK(open_pieces(&oe, &ok, rec, (size_t)r, 64, back, &type) == 2 && type == KTLS_REC_ALERT);
+		/* A changed byte of ciphertext, of the tag, of the header. */
+		for (unsigned at = 0; at < 3; at++) {
+			r = stls_seal(&se, &sk, KTLS_REC_DATA, plain, 500, rec, sizeof(rec));
+			size_t pos = at == 0 ? 20 : at == 1 ? (size_t)r - 1 : 4;
+			rec[pos] ^= at == 2 ? 0 : 1;
+			if (at == 2)
+				rec[0] = KTLS_REC_HANDSHAKE; /* the header is authenticated */
+			CHECK(open_pieces(&oe, &ok, rec, (size_t)r, 64, back, &type) == -EBADMSG);
+			ok.seq++; /* keep in step with the sealer */
+		}
+		/* Replayed: the sequence number has moved on. */
+		r = stls_seal(&se, &sk, KTLS_REC_DATA, plain, 500, rec, sizeof(rec));
+		CHECK(open_pieces(&oe, &ok, rec, (size_t)r, 64, back, &type) == 500);
+		CHECK(open_pieces(&oe, &ok, rec, (size_t)r, 64, back, &type) == -EBADMSG);
+		stls_key_clear(&sk);
+		stls_key_clear(&ok);
+	}
+	/* Two connections' keys in turn on one engine. */
+	unsigned char ia[KTLS_INFO_MAX], ib[KTLS_INFO_MAX];
+	make_info(ia, TLS_1_3_VERSION, TLS_CIPHER_AES_GCM_128, 0);
+	make_info(ib, TLS_1_3_VERSION, TLS_CIPHER_CHACHA20_POLY1305, 0);
+	struct stls_key sa, sb, oa, ob;
+	CHECK(stls_key_from_info(&sa, ia) == 0 && stls_key_from_info(&sb, ib) == 0);
+	CHECK(stls_key_from_info(&oa, ia) == 0 && stls_key_from_info(&ob, ib) == 0);
+	for (unsigned i = 0; i < 6; i++) {
+		unsigned type;
+		int r = stls_seal(&se, i % 2 ? &sb : &sa, KTLS_REC_DATA, plain, 300, rec, sizeof(rec));
+		CHECK(open_pieces(&oe, i % 2 ? &ob : &oa, rec, (size_t)r, 100, back, &type) == 300);
+	}
+	stls_engine_free(&se);
+	stls_engine_free(&oe);
+}
+
+/* RFC 8446 §5.4: zero padding after the type; all zeros is no type. */
+static void test_inner(void)
+{
+	const unsigned char a[] = { 'h', 'i', 23, 0, 0, 0 }, b[] = { 21 }, z[] = { 0, 0, 0 };
+	unsigned type = 0;
+
+	CHECK(stls_inner(a, sizeof(a), &type) == 2 && type == 23);
+	CHECK(stls_inner(b, sizeof(b), &type) == 0 && type == 21);
+	CHECK(stls_inner(z, sizeof(z), &type) == -EBADMSG);
+	CHECK(stls_inner(z, 0, &type) == -EBADMSG);
+}
+
 int main(void)
 {
 	test_round_trips();
 	test_bad_info();
+	test_secret_rfc8448();
+	test_open();
+	test_inner();
 	if (failures)
 		printf("%d failure(s)\n", failures);
 	return failures ? 1 : 0;
