@@ -342,7 +342,7 @@ static bool probe_ktls(void)
 	}
 	ktls_format(ciphers, names, sizeof(names));
 	snprintf(ktls_line, sizeof(ktls_line),
-		 "kTLS: available (TX by the kernel after the handshake: %s; RX in OpenSSL)", names);
+		 "kTLS: available (TX by the kernel after the handshake: %s; RX in user space)", names);
 	return true;
 }
 

@@ -405,7 +405,7 @@ def t_ktls():
     s, port, mport = https_server(root, ["--access-log", log, "--log-format", "json"])
     line = startup_line(s)
     check("kTLS: available (TX by the kernel after the handshake: AES-128-GCM, AES-256-GCM, "
-          "ChaCha20-Poly1305; RX in OpenSSL)" in line, "startup line: %s" % line)
+          "ChaCha20-Poly1305; RX in user space)" in line, "startup line: %s" % line)
     get(s, "/m3.bin")  # plain HTTP: makes it hot (and cached by the kernel)
     sf0 = metrics_sum(mport, "sent_bytes_total", 'path="sendfile"')
     rc, out, err = curl(port, ["/a.txt", "/m3.bin", "/k40.bin", "/a.txt"],
