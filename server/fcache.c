@@ -74,8 +74,27 @@ nomem:
 	return -ENOMEM;
 }
 
+static void unmap(struct fcache_entry *e)
+{
+	if (e->map)
+		munmap((void *)e->map, (size_t)e->size);
+	e->map = NULL;
+}
+
+const char *fcache_map(struct fcache_entry *e)
+{
+	if (e->map || e->fd < 0 || e->kind != FC_FILE || e->size == 0)
+		return e->map;
+	void *p = mmap(NULL, (size_t)e->size, PROT_READ, MAP_SHARED, e->fd, 0);
+	if (p != MAP_FAILED)
+		e->map = p;
+	return e->map;
+}
+
 void fcache_free(struct fcache *fc)
 {
+	for (unsigned i = 0; i < fc->count; i++)
+		unmap(&fc->entries[i]);
 	if (fc->arena)
 		munmap(fc->arena, (size_t)fc->count * fc->data_size);
 	free(fc->entries);
@@ -91,6 +110,7 @@ static struct fcache_entry **bucket_of(struct fcache *fc, uint32_t h)
 /* Give an unpinned, unhashed entry back: its descriptor is closed. */
 static void release(struct fcache *fc, struct fcache_entry *e)
 {
+	unmap(e);
 	if (e->fd >= 0)
 		fc->close_fd(fc->ctx, e->fd);
 	e->fd = -1;

@@ -44,6 +44,7 @@ struct fcache_entry {
 	uint64_t size, ino;
 	struct timespec mtime;
 	char *data;          /* room for --cache-file-size bytes */
+	const char *map;     /* the whole file mapped read-only (fcache_map), or NULL */
 	char etag[FCACHE_ETAG_MAX];  /* the response's ETag, formatted once */
 	char last_modified[32];      /* and its Last-Modified */
 	struct resp_tail tail;       /* a 200's fields, kept by the user (resp.h) */
@@ -84,6 +85,14 @@ struct fcache_entry *fcache_find(struct fcache *fc, const char *path, size_t len
 struct fcache_entry *fcache_update(struct fcache *fc, const char *path, size_t len,
 				   unsigned coding, unsigned kind, uint64_t size, uint64_t ino,
 				   struct timespec mtime, uint64_t now);
+
+/* The file of a FC_FILE entry mapped whole, read-only and shared (the page
+ * cache itself), made at the first call and kept until the entry goes; NULL
+ * when it cannot be (no descriptor, empty, mmap failed). For HTTPS bodies
+ * encrypted in user space: read from here, they need no copy into a buffer
+ * first. A file truncated under the mapping makes its lost pages raise
+ * SIGBUS: readers guard against that (tls.c). */
+const char *fcache_map(struct fcache_entry *e);
 
 /* Pin / unpin an entry for the duration of a response. */
 void fcache_get(struct fcache_entry *e);

@@ -17,7 +17,7 @@
 #define RENDER_CAP (64 * 1024)
 
 const char *const stat_path_names[SP_COUNT] = {
-	"other", "cache", "buffer", "splice", "direct", "listing", "sendfile",
+	"other", "cache", "buffer", "splice", "direct", "listing", "sendfile", "mapped",
 };
 const char *const stat_timeout_names[ST_COUNT] = {
 	"header", "keepalive", "send", "linger",

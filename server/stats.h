@@ -19,6 +19,7 @@ enum stat_path {
 	SP_DIRECT,    /* O_DIRECT reads into aligned buffers */
 	SP_LISTING,   /* a generated directory listing */
 	SP_SENDFILE,  /* sendfile(2) from the page cache, from the worker thread */
+	SP_MAPPED,    /* HTTPS in user space: sealed straight from a mapping of the page cache */
 	SP_COUNT,
 };
 

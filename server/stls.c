@@ -42,6 +42,12 @@ void stls_engine_free(struct stls_engine *e)
 	memset(e, 0, sizeof(*e));
 }
 
+void stls_engine_reset(struct stls_engine *e)
+{
+	e->loaded = 0;
+	e->cipher = NULL;
+}
+
 static uint64_t be64(const unsigned char *p)
 {
 	uint64_t v = 0;

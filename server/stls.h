@@ -64,6 +64,10 @@ struct stls_engine {
 int stls_engine_init(struct stls_engine *e, bool decrypt);
 void stls_engine_free(struct stls_engine *e);
 
+/* Forget what the context holds, after a seal cut short (a SIGBUS while
+ * reading its plaintext): the next record sets it up anew. */
+void stls_engine_reset(struct stls_engine *e);
+
 /* The key from a linux/tls.h crypto info of a cipher we seal (ktls.h
  * names them): 0, or -EINVAL. */
 int stls_key_from_info(struct stls_key *k, const void *info);

@@ -11,6 +11,8 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -99,6 +101,22 @@ void tls_idle(struct worker *w, struct conn *c)
 		return;
 	rbuf_put(&w->tbufs, t->tbuf);
 	t->tbuf = -1;
+}
+
+/* A file truncated under its mapping: reading a page past the new end
+ * raises SIGBUS. The seals that read a mapping run with a way back here
+ * (per thread); any other SIGBUS gets the default action, a core, when the
+ * access repeats. The sealing context is left mid-record by the jump:
+ * it is reset, and the connection ends as at a short read. */
+static __thread sigjmp_buf *bus_jump;
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	(void)si;
+	(void)uc;
+	if (bus_jump)
+		siglongjmp(*bus_jump, 1);
+	signal(sig, SIG_DFL);
 }
 
 /* ---- the BIO: reads from the held receive buffers, writes to the tbuf -- */
@@ -320,6 +338,10 @@ int tls_global_init(void)
 {
 	if (bio_method)
 		return 0;
+	struct sigaction sa = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO | SA_NODEFER };
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGBUS, &sa, NULL) < 0)
+		return -errno;
 	bio_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "ringserve-ring");
 	if (!bio_method || !BIO_meth_set_write(bio_method, bio_write) ||
 	    !BIO_meth_set_read(bio_method, bio_read) || !BIO_meth_set_ctrl(bio_method, bio_ctrl) ||
@@ -591,6 +613,22 @@ static void ktls_pump(struct worker *w, struct conn *c)
 	t->inflight_ent = true;
 }
 
+static int seal_mapped(struct worker *w, struct tls_conn *t, const char *p, size_t n,
+		       unsigned char *out, size_t room)
+{
+	sigjmp_buf jb;
+
+	if (sigsetjmp(jb, 0)) {
+		bus_jump = NULL;
+		stls_engine_reset(&w->stls);
+		return -EFAULT;
+	}
+	bus_jump = &jb;
+	int r = stls_seal(&w->stls, &t->seal, KTLS_REC_DATA, p, n, out, room);
+	bus_jump = NULL;
+	return r;
+}
+
 /* stls: the next piece of e sealed from the caller's memory straight into
  * the tbuf, a record of up to 16 KiB. Its plaintext bytes, 0 when the tbuf
  * is full for now, -1 when the connection failed. */
@@ -610,9 +648,13 @@ static int seal_some(struct worker *w, struct conn *c, struct tls_ent *e)
 			return 0;
 		n = room - over;
 	}
-	int r = stls_seal(&w->stls, &t->seal, KTLS_REC_DATA, e->p + e->enc, n,
-			  (unsigned char *)rbuf_addr(&w->tbufs, t->tbuf) + t->out_len, room);
+	unsigned char *out = (unsigned char *)rbuf_addr(&w->tbufs, t->tbuf) + t->out_len;
+	int r = e->mapped ? seal_mapped(w, t, e->p + e->enc, n, out, room)
+			  : stls_seal(&w->stls, &t->seal, KTLS_REC_DATA, e->p + e->enc, n, out, room);
 	if (r < 0) {
+		if (r == -EFAULT)
+			log_warn("worker %u: a file shrank under an HTTPS response; closing the connection",
+				 w->id);
 		fail(w, c, TF_OTHER);
 		return -1;
 	}
@@ -647,8 +689,14 @@ void tls_pump(struct worker *w, struct conn *c)
 {
 	struct tls_conn *t = T(c);
 
-	if (!t || (t->flags & TLS_FAILED))
+	if (!t)
 		return;
+	if (t->flags & TLS_FAILED) {
+		/* Nothing more is encrypted, but what was (an alert written
+		 * while a send was in flight) still goes before the close. */
+		submit(w, c);
+		return;
+	}
 	compact(w, t);
 	if (t->flags & TLS_KTLS_SET) {
 		ktls_pump(w, c);
@@ -693,8 +741,9 @@ void tls_queue(struct worker *w, struct conn *c, const char *p, uint32_t len, un
 	struct tls_ent *e = &t->q[(t->qhead + t->qn++) % TLS_QMAX];
 	*e = (struct tls_ent){ .p = p, .len = len, .res = res, .op = (uint8_t)op,
 			       .cend = t->cwritten, .hold = (t->flags & TLS_HOLD_NEXT) != 0,
-			       .more = (t->flags & TLS_MORE_NEXT) != 0 };
-	t->flags &= ~(uint32_t)(TLS_HOLD_NEXT | TLS_MORE_NEXT);
+			       .more = (t->flags & TLS_MORE_NEXT) != 0,
+			       .mapped = (t->flags & TLS_MAPPED_NEXT) != 0 };
+	t->flags &= ~(uint32_t)(TLS_HOLD_NEXT | TLS_MORE_NEXT | TLS_MAPPED_NEXT);
 	if (op)
 		c->pending++; /* as conn_tag counts an SQE; its completion ends it */
 }
@@ -719,6 +768,16 @@ void tls_more_next(struct conn *c)
 bool tls_ktls(const struct conn *c)
 {
 	return c->tls && (c->tls->flags & TLS_KTLS_ON);
+}
+
+bool tls_sealed(const struct conn *c)
+{
+	return c->tls && (c->tls->flags & TLS_SEAL);
+}
+
+void tls_mapped_next(struct conn *c)
+{
+	c->tls->flags |= TLS_MAPPED_NEXT;
 }
 
 bool tls_user(const struct conn *c)

@@ -54,6 +54,7 @@ struct tls_ent {
 	uint8_t op;         /* enum op of the completion; 0: none */
 	bool hold;          /* waits for tls_release (its file read) */
 	bool more;          /* kTLS: more of the response follows (MSG_MORE) */
+	bool mapped;        /* p is a file mapping: sealed with SIGBUS guarded */
 };
 
 enum tls_flag {
@@ -73,6 +74,7 @@ enum tls_flag {
 	TLS_SEAL = 1u << 13,       /* OpenSSL handed over the write keys to us: stls seals */
 	TLS_OPEN_KEY = 1u << 14,   /* the client's TLS 1.3 traffic key is in `open` */
 	TLS_OPEN = 1u << 15,       /* ... and stls opens its records: no more SSL_read */
+	TLS_MAPPED_NEXT = 1u << 16, /* the next queued send is a file mapping's bytes */
 };
 
 /* HTTPS input buffers have room for a whole record's plaintext after the
@@ -189,6 +191,11 @@ bool tls_ktls(const struct conn *c);
 /* HTTPS encrypted in user space (no kTLS for c): its bodies must pass
  * through memory, so no splice or sendfile. */
 bool tls_user(const struct conn *c);
+/* stls seals c's records (a file mapping may be the plaintext: its
+ * truncation is caught, which SSL_write could not survive). */
+bool tls_sealed(const struct conn *c);
+/* The next queued send reads a file mapping (fcache_map). */
+void tls_mapped_next(struct conn *c);
 void tls_release(struct worker *w, struct conn *c);
 /* Encrypt what can be and send it. */
 void tls_pump(struct worker *w, struct conn *c);
