@@ -16,26 +16,48 @@
 #define HDR_LEN STLS_HDR_LEN
 #define EXPLICIT_LEN 8 /* TLS 1.2 AES-GCM's nonce_explicit */
 
-static uint64_t next_id = 1; /* per process; keys are made on worker threads */
+/* Key ids, per process (keys are made on worker threads): write keys
+ * (from a crypto info) even, read keys (from a secret) odd, each kind
+ * counting densely so that consecutive connections' keys of one kind
+ * take consecutive slots. Never 0. */
+static uint64_t next_id[2] = { 1, 1 };
+
+static uint64_t new_id(unsigned kind)
+{
+	return __atomic_fetch_add(&next_id[kind], 1, __ATOMIC_RELAXED) << 1 | kind;
+}
 
 int stls_engine_init(struct stls_engine *e, bool decrypt)
 {
+	static const unsigned char zero[32];
+
 	memset(e, 0, sizeof(*e));
 	e->decrypt = decrypt;
-	e->ctx = EVP_CIPHER_CTX_new();
 	e->aes128 = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
 	e->aes256 = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
 	e->chacha = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
-	if (!e->ctx || !e->aes128 || !e->aes256 || !e->chacha) {
-		stls_engine_free(e);
-		return -ENOMEM;
+	if (!e->aes128 || !e->aes256 || !e->chacha)
+		goto fail;
+	/* Set up now (keyed with zeros, never used so): OpenSSL allocates a
+	 * context's state at its first init. */
+	for (unsigned i = 0; i < STLS_SLOTS; i++) {
+		struct stls_slot *s = &e->slot[i];
+		s->ctx = EVP_CIPHER_CTX_new();
+		if (!s->ctx || !EVP_CipherInit_ex(s->ctx, e->aes128, NULL, zero, zero, decrypt ? 0 : 1))
+			goto fail;
+		s->cipher = e->aes128;
 	}
+	e->cur = &e->slot[0];
 	return 0;
+fail:
+	stls_engine_free(e);
+	return -ENOMEM;
 }
 
 void stls_engine_free(struct stls_engine *e)
 {
-	EVP_CIPHER_CTX_free(e->ctx);
+	for (unsigned i = 0; i < STLS_SLOTS; i++)
+		EVP_CIPHER_CTX_free(e->slot[i].ctx);
 	EVP_CIPHER_free(e->aes128);
 	EVP_CIPHER_free(e->aes256);
 	EVP_CIPHER_free(e->chacha);
@@ -44,8 +66,10 @@ void stls_engine_free(struct stls_engine *e)
 
 void stls_engine_reset(struct stls_engine *e)
 {
-	e->loaded = 0;
-	e->cipher = NULL;
+	for (unsigned i = 0; i < STLS_SLOTS; i++) {
+		e->slot[i].loaded = 0;
+		e->slot[i].cipher = NULL;
+	}
 }
 
 static uint64_t be64(const unsigned char *p)
@@ -102,7 +126,7 @@ int stls_key_from_info(struct stls_key *k, const void *info)
 		take(k, g.key, sizeof(g.key), NULL, 0, g.iv, sizeof(g.iv), g.rec_seq);
 		OPENSSL_cleanse(&g, sizeof(g));
 	}
-	k->id = __atomic_fetch_add(&next_id, 1, __ATOMIC_RELAXED);
+	k->id = new_id(0);
 	return 0;
 }
 
@@ -157,7 +181,7 @@ int stls_key_from_secret(struct stls_key *k, unsigned cipher, const unsigned cha
 	k->tls13 = 1;
 	k->cipher = (uint8_t)cipher;
 	k->key_len = (uint8_t)klen;
-	k->id = __atomic_fetch_add(&next_id, 1, __ATOMIC_RELAXED);
+	k->id = new_id(1);
 	return 0;
 }
 
@@ -194,25 +218,35 @@ static void make_nonce(const struct stls_key *k, const unsigned char *seq, unsig
 			nonce[4 + i] ^= seq[i];
 }
 
-/* Key e for k (once per run of records for one connection) with this
- * record's nonce. The cipher is named only when it changes: naming it
- * again would make OpenSSL free and rebuild the whole context. */
-static int load(struct stls_engine *e, const struct stls_key *k, const unsigned char *nonce)
+/* The context of k keyed (once while it keeps k) and given this record's
+ * nonce; e->cur. The cipher is named only when it changes: naming it again
+ * would make OpenSSL free and rebuild the whole context. */
+static EVP_CIPHER_CTX *load(struct stls_engine *e, const struct stls_key *k,
+			    const unsigned char *nonce)
 {
-	const unsigned char *key = e->loaded == k->id ? NULL : k->key;
+	struct stls_slot *s = &e->slot[(k->id >> 1) % STLS_SLOTS];
+	const unsigned char *key = s->loaded == k->id ? NULL : k->key;
 	const EVP_CIPHER *cipher = key ? cipher_of(e, k) : NULL;
 
-	if (cipher == e->cipher)
+	e->cur = s;
+	if (cipher == s->cipher)
 		cipher = NULL;
-	if (!EVP_CipherInit_ex(e->ctx, cipher, NULL, key, nonce, e->decrypt ? 0 : 1)) {
-		e->loaded = 0;
-		e->cipher = NULL;
-		return -EIO;
+	if (!EVP_CipherInit_ex(s->ctx, cipher, NULL, key, nonce, e->decrypt ? 0 : 1)) {
+		s->loaded = 0;
+		s->cipher = NULL;
+		return NULL;
 	}
-	e->loaded = k->id;
+	s->loaded = k->id;
 	if (cipher)
-		e->cipher = cipher;
-	return 0;
+		s->cipher = cipher;
+	return s->ctx;
+}
+
+/* The record in e->cur failed mid-way: key it anew next time. */
+static void unload(struct stls_engine *e)
+{
+	e->cur->loaded = 0;
+	e->cur->cipher = NULL;
 }
 
 int stls_seal(struct stls_engine *e, struct stls_key *k, unsigned type, const void *p, size_t n,
@@ -251,28 +285,28 @@ int stls_seal(struct stls_engine *e, struct stls_key *k, unsigned type, const vo
 		memcpy(body, seq, EXPLICIT_LEN);
 		body += EXPLICIT_LEN;
 	}
-	if (load(e, k, nonce) < 0)
-		goto fail;
-	if (!EVP_EncryptUpdate(e->ctx, NULL, &outl, aad, (int)aad_len) ||
-	    !EVP_EncryptUpdate(e->ctx, body, &outl, p, (int)n))
+	EVP_CIPHER_CTX *ctx = load(e, k, nonce);
+	if (!ctx)
+		return -EIO;
+	if (!EVP_EncryptUpdate(ctx, NULL, &outl, aad, (int)aad_len) ||
+	    !EVP_EncryptUpdate(ctx, body, &outl, p, (int)n))
 		goto fail;
 	size_t done = (size_t)outl;
 	if (k->tls13) {
 		unsigned char inner = (unsigned char)type;
-		if (!EVP_EncryptUpdate(e->ctx, body + done, &outl, &inner, 1))
+		if (!EVP_EncryptUpdate(ctx, body + done, &outl, &inner, 1))
 			goto fail;
 		done += (size_t)outl;
 	}
-	if (!EVP_EncryptFinal_ex(e->ctx, body + done, &outl))
+	if (!EVP_EncryptFinal_ex(ctx, body + done, &outl))
 		goto fail;
 	done += (size_t)outl;
-	if (!EVP_CIPHER_CTX_ctrl(e->ctx, EVP_CTRL_AEAD_GET_TAG, TAG_LEN, body + done))
+	if (!EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, TAG_LEN, body + done))
 		goto fail;
 	k->seq++;
 	return (int)len;
 fail:
-	e->loaded = 0;
-	e->cipher = NULL;
+	unload(e);
 	return -EIO;
 }
 
@@ -283,11 +317,12 @@ int stls_open_begin(struct stls_engine *e, struct stls_key *k, const unsigned ch
 
 	put_be64(seq, k->seq);
 	make_nonce(k, seq, nonce);
-	if (load(e, k, nonce) < 0)
+	EVP_CIPHER_CTX *ctx = load(e, k, nonce);
+	if (!ctx)
 		return -EIO;
 	/* RFC 8446 §5.2: the additional data is the record header. */
-	if (!EVP_DecryptUpdate(e->ctx, NULL, &outl, hdr, HDR_LEN)) {
-		e->loaded = 0;
+	if (!EVP_DecryptUpdate(ctx, NULL, &outl, hdr, HDR_LEN)) {
+		unload(e);
 		return -EIO;
 	}
 	return 0;
@@ -297,8 +332,8 @@ int stls_open_update(struct stls_engine *e, const void *in, void *out, size_t n)
 {
 	int outl;
 
-	if (!EVP_DecryptUpdate(e->ctx, out, &outl, in, (int)n) || (size_t)outl != n) {
-		e->loaded = 0;
+	if (!EVP_DecryptUpdate(e->cur->ctx, out, &outl, in, (int)n) || (size_t)outl != n) {
+		unload(e);
 		return -EIO;
 	}
 	return 0;
@@ -309,11 +344,11 @@ int stls_open_final(struct stls_engine *e, struct stls_key *k, const unsigned ch
 	unsigned char end[16];
 	int outl;
 
-	if (!EVP_CIPHER_CTX_ctrl(e->ctx, EVP_CTRL_AEAD_SET_TAG, TAG_LEN, (void *)tag)) {
-		e->loaded = 0;
+	if (!EVP_CIPHER_CTX_ctrl(e->cur->ctx, EVP_CTRL_AEAD_SET_TAG, TAG_LEN, (void *)tag)) {
+		unload(e);
 		return -EIO;
 	}
-	if (EVP_DecryptFinal_ex(e->ctx, end, &outl) <= 0)
+	if (EVP_DecryptFinal_ex(e->cur->ctx, end, &outl) <= 0)
 		return -EBADMSG;
 	k->seq++;
 	return 0;

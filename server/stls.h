@@ -50,22 +50,34 @@ struct stls_key {
 	uint8_t iv[12];      /* 1.3 and ChaCha: the static IV; 1.2 AES-GCM: the 4-byte salt */
 };
 
-/* Per worker: one cipher context, keyed for the connection it sealed for
- * last (a response's records come in a row). */
-struct stls_engine {
+/* Cipher contexts an engine keeps keyed: a key's id picks one. Keying a
+ * context (the AES key schedule, GHASH's table, OpenSSL's parameter
+ * lookups) costs about as much as sealing a 1 KiB record; with one context
+ * per active connection, that is paid once per connection, not per record.
+ * All are set up at start (about 1 KiB each), so no memory comes or goes
+ * with connections. */
+#define STLS_SLOTS 128
+
+struct stls_slot {
 	EVP_CIPHER_CTX *ctx;
-	EVP_CIPHER *aes128, *aes256, *chacha;
-	uint64_t loaded;     /* id of the key in ctx, 0: none */
+	uint64_t loaded;          /* id of the key in ctx, 0: none */
 	const EVP_CIPHER *cipher; /* the cipher ctx was set up with, NULL: none */
-	bool decrypt;        /* an engine opens or seals, never both */
+};
+
+/* Per worker and direction. */
+struct stls_engine {
+	struct stls_slot slot[STLS_SLOTS];
+	struct stls_slot *cur;    /* the record being opened */
+	EVP_CIPHER *aes128, *aes256, *chacha;
+	bool decrypt;             /* an engine opens or seals, never both */
 };
 
 /* 0 or -ENOMEM. decrypt: an engine for stls_open_*. */
 int stls_engine_init(struct stls_engine *e, bool decrypt);
 void stls_engine_free(struct stls_engine *e);
 
-/* Forget what the context holds, after a seal cut short (a SIGBUS while
- * reading its plaintext): the next record sets it up anew. */
+/* Forget what the contexts hold, after a seal cut short (a SIGBUS while
+ * reading its plaintext): the next records set them up anew. */
 void stls_engine_reset(struct stls_engine *e);
 
 /* The key from a linux/tls.h crypto info of a cipher we seal (ktls.h

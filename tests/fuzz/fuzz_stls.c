@@ -72,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		back[CONTENT_MAX + 64];
 	struct stls_key sk, ok;
 
-	if (!seal_e.ctx)
+	if (!seal_e.aes128)
 		REQUIRE(stls_engine_init(&seal_e, false) == 0 && stls_engine_init(&open_e, true) == 0);
 	if (size < 1)
 		return 0;
