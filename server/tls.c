@@ -119,6 +119,40 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 	signal(sig, SIG_DFL);
 }
 
+static int seal_mapped(struct worker *w, struct tls_conn *t, unsigned type, const void *p,
+		       size_t n, unsigned char *out, size_t room)
+{
+	sigjmp_buf jb;
+
+	if (sigsetjmp(jb, 0)) {
+		bus_jump = NULL;
+		stls_engine_reset(&w->stls);
+		return -EFAULT;
+	}
+	bus_jump = &jb;
+	int r = stls_seal(&w->stls, &t->seal, type, p, n, out, room);
+	bus_jump = NULL;
+	return r;
+}
+
+/* p[0..n) sealed as one record of `type` after the ciphertext in t's tbuf
+ * (t has one), guarded when p is a file mapping: the record's length, or
+ * stls_seal's error (-EFAULT: the mapping lost a page). */
+static int seal_record(struct worker *w, struct tls_conn *t, unsigned type, const void *p,
+		       size_t n, bool mapped)
+{
+	unsigned char *out = (unsigned char *)rbuf_addr(&w->tbufs, t->tbuf) + t->out_len;
+	size_t room = w->tbufs.size - t->out_len;
+	int r = mapped ? seal_mapped(w, t, type, p, n, out, room)
+		       : stls_seal(&w->stls, &t->seal, type, p, n, out, room);
+
+	if (r > 0) {
+		t->out_len += (uint32_t)r;
+		t->cwritten += (uint64_t)r;
+	}
+	return r;
+}
+
 /* ---- the BIO: reads from the held receive buffers, writes to the tbuf -- */
 
 static int bio_write(BIO *b, const char *data, int n)
@@ -142,8 +176,7 @@ static int bio_write(BIO *b, const char *data, int n)
 		/* OpenSSL's own record (a ticket, Finished, an alert): sealed
 		 * now, so that sequence numbers follow the order of writing. */
 		size_t n1 = (size_t)n < STLS_REC_MAX ? (size_t)n : STLS_REC_MAX;
-		int r = stls_seal(&w->stls, &t->seal, t->ctrl_type ? t->ctrl_type : KTLS_REC_DATA, data,
-				  n1, (unsigned char *)rbuf_addr(&w->tbufs, t->tbuf) + t->out_len, room);
+		int r = seal_record(w, t, t->ctrl_type ? t->ctrl_type : KTLS_REC_DATA, data, n1, false);
 		if (r == -ENOSPC) {
 			BIO_set_retry_write(b);
 			return -1;
@@ -151,8 +184,6 @@ static int bio_write(BIO *b, const char *data, int n)
 		if (r < 0)
 			return -1;
 		t->ctrl_type = 0; /* one write per control record, as OpenSSL's socket BIO */
-		t->out_len += (uint32_t)r;
-		t->cwritten += (uint64_t)r;
 		return (int)n1;
 	}
 	if (t->flags & TLS_KTLS_SET) {
@@ -265,9 +296,8 @@ void tls_keylog(const SSL *ssl, const char *line)
 	const SSL_CIPHER *sc = SSL_get_pending_cipher(ssl);
 	if (!sc)
 		sc = SSL_get_current_cipher(ssl);
-	if (*p == 0 && SSL_version(ssl) == TLS1_3_VERSION &&
-	    stls_key_from_secret(&t->open, suite_cipher(sc), secret, n) == 0)
-		t->flags |= TLS_OPEN_KEY;
+	if (*p == 0 && SSL_version(ssl) == TLS1_3_VERSION)
+		stls_key_from_secret(&t->open, suite_cipher(sc), secret, n); /* id 0 if it fails */
 	OPENSSL_cleanse(secret, sizeof(secret));
 }
 
@@ -419,7 +449,7 @@ void tls_detach(struct worker *w, struct conn *c)
 		OPENSSL_cleanse(t->k->info, sizeof(t->k->info)); /* keys never applied */
 	if (t->flags & TLS_SEAL)
 		stls_key_clear(&t->seal);
-	if (t->flags & TLS_OPEN_KEY)
+	if (t->open.id)
 		stls_key_clear(&t->open);
 	SSL_free(t->ssl); /* the BIO with it; OpenSSL's buffers are released */
 	t->ssl = NULL;
@@ -613,22 +643,6 @@ static void ktls_pump(struct worker *w, struct conn *c)
 	t->inflight_ent = true;
 }
 
-static int seal_mapped(struct worker *w, struct tls_conn *t, const char *p, size_t n,
-		       unsigned char *out, size_t room)
-{
-	sigjmp_buf jb;
-
-	if (sigsetjmp(jb, 0)) {
-		bus_jump = NULL;
-		stls_engine_reset(&w->stls);
-		return -EFAULT;
-	}
-	bus_jump = &jb;
-	int r = stls_seal(&w->stls, &t->seal, KTLS_REC_DATA, p, n, out, room);
-	bus_jump = NULL;
-	return r;
-}
-
 /* stls: the next piece of e sealed from the caller's memory straight into
  * the tbuf, a record of up to 16 KiB. Its plaintext bytes, 0 when the tbuf
  * is full for now, -1 when the connection failed. */
@@ -648,9 +662,7 @@ static int seal_some(struct worker *w, struct conn *c, struct tls_ent *e)
 			return 0;
 		n = room - over;
 	}
-	unsigned char *out = (unsigned char *)rbuf_addr(&w->tbufs, t->tbuf) + t->out_len;
-	int r = e->mapped ? seal_mapped(w, t, e->p + e->enc, n, out, room)
-			  : stls_seal(&w->stls, &t->seal, KTLS_REC_DATA, e->p + e->enc, n, out, room);
+	int r = seal_record(w, t, KTLS_REC_DATA, e->p + e->enc, n, e->mapped);
 	if (r < 0) {
 		if (r == -EFAULT)
 			log_warn("worker %u: a file shrank under an HTTPS response; closing the connection",
@@ -658,8 +670,6 @@ static int seal_some(struct worker *w, struct conn *c, struct tls_ent *e)
 		fail(w, c, TF_OTHER);
 		return -1;
 	}
-	t->out_len += (uint32_t)r;
-	t->cwritten += (uint64_t)r;
 	return (int)n;
 }
 
@@ -933,12 +943,11 @@ static void established(struct worker *w, struct conn *c)
 	 * records wait in provided buffers (without them the ciphertext area
 	 * is smaller than a record). The client's next record is then its
 	 * first under the key from tls_keylog, sequence number 0. */
-	if ((t->flags & TLS_OPEN_KEY) && w->pbufs.active && !SSL_has_pending(t->ssl) &&
+	if (t->open.id && w->pbufs.active && !SSL_has_pending(t->ssl) &&
 	    SSL_version(t->ssl) == TLS1_3_VERSION) {
 		t->flags |= TLS_OPEN;
 		stat_add(&w->st.tls_opened, 1);
-	} else if (t->flags & TLS_OPEN_KEY) {
-		t->flags &= ~(uint32_t)TLS_OPEN_KEY;
+	} else if (t->open.id) {
 		stls_key_clear(&t->open);
 	}
 }
@@ -992,6 +1001,15 @@ int tls_handshake(struct worker *w, struct conn *c)
 	return -1;
 }
 
+/* The client's close_notify: the end of input, answered with ours. */
+static void peer_notified(struct tls_conn *t)
+{
+	if (t->flags & TLS_NOTIFIED)
+		return;
+	t->flags |= TLS_NOTIFIED;
+	SSL_shutdown(t->ssl);
+}
+
 /* The length of the record whose header is h (a TLS 1.3 record after the
  * handshake: type 23, 0x0303, a tag and a type byte at least), or -1. */
 static int record_len(const unsigned char *h)
@@ -1040,15 +1058,8 @@ static void open_fail(struct worker *w, struct conn *c, unsigned char desc)
 	struct tls_conn *t = T(c);
 	const unsigned char alert[2] = { 2, desc };
 
-	if ((t->flags & TLS_SEAL) && get_tbuf(w, t)) {
-		int r = stls_seal(&w->stls, &t->seal, KTLS_REC_ALERT, alert, sizeof(alert),
-				  (unsigned char *)rbuf_addr(&w->tbufs, t->tbuf) + t->out_len,
-				  w->tbufs.size - t->out_len);
-		if (r > 0) {
-			t->out_len += (uint32_t)r;
-			t->cwritten += (uint64_t)r;
-		}
-	}
+	if ((t->flags & TLS_SEAL) && get_tbuf(w, t))
+		seal_record(w, t, KTLS_REC_ALERT, alert, sizeof(alert), false);
 	t->flags |= TLS_FAILED;
 }
 
@@ -1102,12 +1113,8 @@ static int open_read(struct worker *w, struct conn *c, char *dst, size_t room)
 		if (type == KTLS_REC_DATA)
 			continue; /* an empty record: allowed */
 		if (type == KTLS_REC_ALERT && n == 2 && dst[1] == 0) {
-			/* close_notify: the end of input, answered with ours. */
-			if (!(t->flags & TLS_NOTIFIED)) {
-				t->flags |= TLS_NOTIFIED;
-				if (SSL_shutdown(t->ssl) < 0)
-					ERR_clear_error();
-			}
+			peer_notified(t);
+			ERR_clear_error();
 			return -1;
 		}
 		/* Another alert ends the connection; a post-handshake message
@@ -1150,12 +1157,10 @@ int tls_read(struct worker *w, struct conn *c, char *dst, size_t room)
 		return 0;
 	/* close_notify (honoured: the end of input, answered with ours) or
 	 * a broken record. */
-	if (err == SSL_ERROR_ZERO_RETURN && !(t->flags & TLS_NOTIFIED)) {
-		t->flags |= TLS_NOTIFIED;
-		SSL_shutdown(t->ssl);
-	} else if (err != SSL_ERROR_ZERO_RETURN) {
+	if (err == SSL_ERROR_ZERO_RETURN)
+		peer_notified(t);
+	else
 		t->flags |= TLS_FAILED;
-	}
 	ERR_clear_error();
 	return -1;
 }

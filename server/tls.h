@@ -72,9 +72,8 @@ enum tls_flag {
 	TLS_KTLS_WAIT = 1u << 11,  /* established; HTTP waits until the switch is out */
 	TLS_MORE_NEXT = 1u << 12,  /* the next queued send is followed by more (kTLS) */
 	TLS_SEAL = 1u << 13,       /* OpenSSL handed over the write keys to us: stls seals */
-	TLS_OPEN_KEY = 1u << 14,   /* the client's TLS 1.3 traffic key is in `open` */
-	TLS_OPEN = 1u << 15,       /* ... and stls opens its records: no more SSL_read */
-	TLS_MAPPED_NEXT = 1u << 16, /* the next queued send is a file mapping's bytes */
+	TLS_OPEN = 1u << 14,       /* stls opens the client's records (`open`): no more SSL_read */
+	TLS_MAPPED_NEXT = 1u << 15, /* the next queued send is a file mapping's bytes */
 };
 
 /* HTTPS input buffers have room for a whole record's plaintext after the
@@ -131,7 +130,7 @@ struct tls_conn {
 	struct tls_ktls *k;         /* from OpenSSL's offer of the keys on; else NULL */
 	uint8_t ctrl_type;          /* kTLS or stls: the next BIO write is a record of this type (0: data) */
 	struct stls_key seal;       /* TLS_SEAL: the write keys */
-	struct stls_key open;       /* TLS_OPEN_KEY: the client's (TLS 1.3) */
+	struct stls_key open;       /* the client's TLS 1.3 key from tls_keylog (id 0: none) */
 };
 
 /* Without provided buffer rings (RINGSERVE_DISABLE=pbuf_ring, a tight
