@@ -12,6 +12,7 @@ process ends, whatever way it ends.
 import atexit
 import errno
 import os
+import random
 import re
 import select
 import shutil
@@ -670,13 +671,35 @@ def drop_from_cache(path):
         os.close(fd)
 
 
+def _ephemeral_low():
+    """The lowest port the kernel hands out to bind(0) and connect()."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port(host="127.0.0.1"):
-    """A port nothing listens on right now (for servers that need one given)."""
-    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-    s.bind((host, 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A port nothing uses right now (for servers that need one given).
+    It is drawn below the ephemeral range: a port from bind(0) is free
+    only until some client elsewhere in the suite (tests run in parallel)
+    connects from it, which made a server's later bind fail with
+    EADDRINUSE. Ports below the range are never picked by the kernel."""
+    low = min(_ephemeral_low(), 65536)
+    first = 10000 if low > 12000 else 1024
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randrange(first, low)
+        s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        try:
+            s.bind((host, port))
+            return port
+        except OSError:
+            continue
+        finally:
+            s.close()
+    raise RuntimeError("no free port in %d-%d on %s" % (first, low - 1, host))
 
 
 def http_date(ts):
